@@ -1,0 +1,340 @@
+"""Checks across cells and rows: duplicates, references, dates, consent, loops.
+
+Cell-level problems (required, type, choice, placeholder) are found while
+reading in ``toolkit.facility``. Each check here appends Problems and marks
+the cells it finds in error, so the due rules can leave out or unschedule the
+rows concerned. No check raises for bad data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from toolkit import schema, values
+from toolkit.facility import Facility, Record
+from toolkit.problems import ERROR, WARNING, Problem
+
+# Response standards longer than a year are taken as typos.
+MAX_RESPONSE_HOURS = 24 * 365
+
+
+def _add(facility: Facility, code: str, severity: str, record: Record, column: str, message: str,
+         value: str | None = None) -> None:
+    facility.problems.append(Problem(
+        code, severity, record.table.name, record.row, column, record.cell(column),
+        record.text(column) if value is None else value, message,
+    ))
+    if severity == ERROR:
+        record.errors.add(column)
+
+
+def run_checks(facility: Facility) -> None:
+    """Run every cross-cell check on a loaded facility and sort its problems."""
+    check_workbook_open(facility)
+    check_duplicate_ids(facility)
+    check_duplicate_map_rows(facility)
+    check_references(facility)
+    check_conditional_values(facility)
+    check_future_moments(facility)
+    check_ranges(facility)
+    check_date_order(facility)
+    check_consent(facility)
+    check_loops(facility)
+    check_map_consistency(facility)
+    sort_problems(facility)
+
+
+def sort_problems(facility: Facility) -> None:
+    """Order problems by sheet (in the workbook's declared order), row and column."""
+    order = {sheet.name: position for position, sheet in enumerate(schema.SHEETS)}
+
+    def column_position(problem: Problem) -> int:
+        table = facility.tables.get(problem.sheet)
+        if table is None or problem.column not in table.columns:
+            return -1
+        return table.columns[problem.column]
+
+    facility.problems.sort(key=lambda p: (
+        order.get(p.sheet, len(order)), p.row or 0, column_position(p), p.code,
+    ))
+
+
+def check_workbook_open(facility: Facility) -> None:
+    if facility.lock_file is not None:
+        facility.problems.insert(0, Problem(
+            "WORKBOOK-OPEN", WARNING, "", None, "", "", facility.lock_file.name,
+            f"Someone has {facility.path.name} open in Excel ({facility.lock_file.name} is beside it). "
+            "Edits not yet saved are not included; ask them to save, then run this again.",
+        ))
+
+
+def check_duplicate_ids(facility: Facility) -> None:
+    for table in facility.tables.values():
+        id_column = table.sheet.id_column
+        if id_column is None or id_column not in table.columns:
+            continue
+        first_rows: dict[str, Record] = {}
+        for record in table:
+            identifier = record.get(id_column)
+            if identifier is None:
+                continue
+            key = values.id_key(identifier)
+            first = first_rows.get(key)
+            if first is None:
+                first_rows[key] = record
+                continue
+            record.left_out = True
+            _add(facility, "ID-DUPLICATE", ERROR, record, id_column,
+                 f"{id_column} {identifier} is already used in row {first.row}. Give this row its own "
+                 "ID, or delete it if it repeats the other; until then it is left out of due items.")
+
+
+def check_duplicate_map_rows(facility: Facility) -> None:
+    first_rows: dict[tuple[str, str], Record] = {}
+    for record in facility.authorization_map:
+        resident, domain = record.get("Resident ID"), record.get("Domain")
+        if resident is None or domain is None or domain == "Other":
+            continue
+        key = (values.id_key(resident), domain)
+        first = first_rows.get(key)
+        if first is None:
+            first_rows[key] = record
+            continue
+        record.left_out = True
+        _add(facility, "ROW-DUPLICATE", ERROR, record, "Domain",
+             f"Resident {resident} already has a {domain} row (row {first.row}). Keep one row per "
+             "resident and domain; merge the two. Until then this row is left out of due items.")
+
+
+# (sheet, column, referenced sheet)
+_REFERENCES = [
+    (sheet.name, column.name, column.ref)
+    for sheet in schema.SHEETS
+    for column in sheet.columns
+    if column.ref
+]
+
+
+def check_references(facility: Facility) -> None:
+    indexes = {
+        "Residents": facility.residents_by_id,
+        "Contacts": facility.contacts_by_id,
+        "Risk Register": facility.risks_by_id,
+    }
+    for sheet_name, column_name, target in _REFERENCES:
+        table = facility.tables[sheet_name]
+        if not facility.tables[target].present or column_name not in table.columns:
+            continue
+        known = indexes[target]
+        noun = {"Residents": "resident", "Contacts": "contact", "Risk Register": "risk"}[target]
+        for record in table:
+            value = record.get(column_name)
+            if value is None:
+                continue
+            identifiers = value if isinstance(value, list) else [value]
+            for identifier in identifiers:
+                if values.id_key(identifier) in known:
+                    continue
+                hint = values.nearest(identifier, [r.get(facility.tables[target].sheet.id_column)
+                                                   for r in known.values()])
+                advice = f' Did you mean "{hint}"?' if hint else ""
+                _add(facility, "REF-UNKNOWN", ERROR, record, column_name,
+                     f'{column_name} "{identifier}" is not a {noun} on the {target} sheet.{advice} '
+                     f"Correct the ID or add the {noun} to {target}.", value=identifier)
+
+
+def _require(facility: Facility, record: Record, column: str, reason: str) -> None:
+    if column in record.table.columns and record.is_blank(column):
+        _add(facility, "VALUE-REQUIRED", ERROR, record, column, f"{column} is required {reason}. "
+             "Fill in this cell.")
+    elif column not in record.table.columns and not record.has_error(column):
+        _add(facility, "VALUE-REQUIRED", ERROR, record, column,
+             f"{column} is required {reason}, but the sheet has no {column} column. Add the column.")
+        record.errors.add(column)
+
+
+def check_conditional_values(facility: Facility) -> None:
+    for record in facility.authorization_map:
+        route = record.get("Route")
+        authorization = record.get("Authorization status")
+        if route is not None and route != "Not needed":
+            _require(facility, record, "Contact ID", f"when Route is {route}")
+        if route in ("Home health", "LTSS authorized service"):
+            _require(facility, record, "Authorization status", f"when Route is {route}")
+        if authorization in ("Requested", "Pending"):
+            _require(facility, record, "Requested on", f"when Authorization status is {authorization}")
+        if authorization == "Approved":
+            _require(facility, record, "Authorized through", "when Authorization status is Approved")
+        if record.get("Referral status") == "Sent":
+            _require(facility, record, "Referral sent on", "when Referral status is Sent")
+        gap = record.get("Gap")
+        if gap in ("Open", "Resolved"):
+            _require(facility, record, "Gap noted on", f"when Gap is {gap}")
+        if gap == "Resolved":
+            _require(facility, record, "Gap resolved on", "when Gap is Resolved")
+
+
+# Moments that have already happened, so they cannot lie after the as-of time.
+PAST_MOMENTS = {
+    "Escalations": ("Opened at", "Contacted at", "Responded at", "Decided at", "Follow-up confirmed at",
+                    "Closed at"),
+    "Incidents": ("Occurred at",),
+    "Check-ins": ("Held on",),
+    "Authorization Map": ("Requested on", "Referral sent on", "Start confirmed on", "Last reviewed on",
+                          "Gap noted on", "Gap resolved on"),
+    "Risk Register": ("Opened on", "Last reviewed on", "Controls changed on"),
+}
+
+
+def check_future_moments(facility: Facility) -> None:
+    as_of = facility.as_of
+    as_of_date = as_of.date()
+    shown_as_of = as_of.strftime("%Y-%m-%d %H:%M")
+    for sheet_name, columns in PAST_MOMENTS.items():
+        for record in facility.tables[sheet_name]:
+            for column in columns:
+                value = record.get(column)
+                if value is None:
+                    continue
+                if isinstance(value, dt.datetime):
+                    future = facility.localize(value) > as_of
+                else:
+                    future = value > as_of_date
+                if future:
+                    _add(facility, "VALUE-FUTURE", ERROR, record, column,
+                         f"{column} {record.text(column)} is after the as-of time ({shown_as_of}), but it "
+                         "records something that already happened. Correct the date or the year.")
+
+
+def check_ranges(facility: Facility) -> None:
+    column = "Response standard (hours)"
+    for record in facility.authorization_map:
+        hours = record.get(column)
+        if hours is not None and (hours < 0 or hours > MAX_RESPONSE_HOURS):
+            _add(facility, "VALUE-RANGE", ERROR, record, column,
+                 f"{column} {record.text(column)} is not a usable number of hours. Enter 0 or more "
+                 f"and at most {MAX_RESPONSE_HOURS} (a year).")
+
+
+def _before(facility: Facility, later, earlier) -> bool:
+    """Return True when ``later`` lies before ``earlier``, comparing dates only when either has no time."""
+    if isinstance(later, dt.datetime) and isinstance(earlier, dt.datetime):
+        return later < earlier
+    later_date = later.date() if isinstance(later, dt.datetime) else later
+    earlier_date = earlier.date() if isinstance(earlier, dt.datetime) else earlier
+    return later_date < earlier_date
+
+
+# (sheet, later column, earlier column)
+DATE_PAIRS = (
+    ("Escalations", "Contacted at", "Opened at"),
+    ("Escalations", "Responded at", "Opened at"),
+    ("Escalations", "Decided at", "Opened at"),
+    ("Escalations", "Follow-up confirmed at", "Opened at"),
+    ("Escalations", "Closed at", "Opened at"),
+    ("Authorization Map", "Gap resolved on", "Gap noted on"),
+    ("Authorization Map", "Authorized through", "Requested on"),
+    ("Authorization Map", "Start confirmed on", "Requested on"),
+)
+
+
+def check_date_order(facility: Facility) -> None:
+    for sheet_name, later_column, earlier_column in DATE_PAIRS:
+        for record in facility.tables[sheet_name]:
+            later, earlier = record.get(later_column), record.get(earlier_column)
+            if later is None or earlier is None:
+                continue
+            if _before(facility, later, earlier):
+                _add(facility, "DATE-ORDER", ERROR, record, later_column,
+                     f"{later_column} {record.text(later_column)} is before {earlier_column} "
+                     f"{record.text(earlier_column)}. Correct whichever date is wrong.")
+
+
+def consent_covers(resident: Record, contact_key: str) -> bool:
+    """Return True when the resident's consent covers the contact (by ID key)."""
+    consent = resident.get("Consent to share") or "No"
+    if resident.has_error("Consent to share"):
+        return False
+    if consent == "Yes":
+        return True
+    if consent == "Limited":
+        return contact_key in {values.id_key(i) for i in resident.get("Share with") or []}
+    return False
+
+
+def check_consent(facility: Facility) -> None:
+    contacts = facility.contacts_by_id
+    residents = facility.residents_by_id
+
+    for resident in facility.residents:
+        consent = resident.get("Consent to share") or "No"
+        if consent != "No" or resident.has_error("Consent to share"):
+            continue
+        for identifier in resident.get("Share with") or []:
+            if values.id_key(identifier) in contacts:
+                _add(facility, "CONSENT", ERROR, resident, "Share with",
+                     f"Share with names {identifier}, but Consent to share is No. Remove the contact, or "
+                     "record the consent the resident gave (Limited or Yes).", value=identifier)
+
+    for risk in facility.risk_register:
+        resident_id = risk.get("Resident ID")
+        if resident_id is None or risk.has_error("Resident ID"):
+            continue
+        resident = residents.get(values.id_key(resident_id))
+        if resident is None:
+            continue
+        for identifier in risk.get("Shared with") or []:
+            key = values.id_key(identifier)
+            if key in contacts and not consent_covers(resident, key):
+                _add(facility, "CONSENT", ERROR, risk, "Shared with",
+                     f"Risk {risk.get('Risk ID') or ''} is shared with {identifier}, but resident "
+                     f"{resident_id}'s consent does not cover that contact. Remove {identifier} from "
+                     "Shared with, or update the resident's consent.", value=identifier)
+
+
+def check_loops(facility: Facility) -> None:
+    for record in facility.escalations:
+        closed = record.get("Closed at") is not None
+        decision = record.get("Decision") or record.get("Decided at")
+        follow_up_set = record.get("Follow-up due") is not None or record.get("Follow-up") is not None
+        confirmed = record.get("Follow-up confirmed at") is not None
+        identifier = record.get("Escalation ID") or f"in row {record.row}"
+        if closed and not decision:
+            _add(facility, "LOOP-OPEN", WARNING, record, "Decision",
+                 f"Escalation {identifier} is closed with no decision recorded. Record the decision "
+                 "and when it was made, or reopen the escalation.")
+        if closed and follow_up_set and not confirmed:
+            _add(facility, "LOOP-OPEN", WARNING, record, "Follow-up confirmed at",
+                 f"Escalation {identifier} is closed but its follow-up was never confirmed. Record "
+                 "when it was confirmed, or reopen the escalation.")
+        if (record.get("Decided at") is not None and record.get("Follow-up due") is None
+                and not closed and not record.has_error("Follow-up due")):
+            _add(facility, "LOOP-OPEN", WARNING, record, "Follow-up due",
+                 f"Escalation {identifier} has a decision but no follow-up due time and is not closed. "
+                 "Set a follow-up (who confirms what, by when) or close it.")
+
+
+def check_map_consistency(facility: Facility) -> None:
+    as_of_date = facility.as_of.date()
+    for record in facility.authorization_map:
+        authorization = record.get("Authorization status")
+        gap = record.get("Gap")
+        route = record.get("Route")
+        if authorization in ("Denied", "Expired") and gap != "Open":
+            _add(facility, "MAP-INCONSISTENT", WARNING, record, "Gap",
+                 f"Authorization is {authorization} but no gap is open. Set Gap to Open with Gap noted "
+                 "on, so the missing service is tracked until it is resolved.")
+        if record.get("Referral status") == "Declined" and gap != "Open":
+            _add(facility, "MAP-INCONSISTENT", WARNING, record, "Gap",
+                 "The referral was declined but no gap is open. Set Gap to Open with Gap noted on, "
+                 "so the missing service is tracked until it is resolved.")
+        if route == "Not needed" and record.get("Contact ID") is not None:
+            _add(facility, "MAP-INCONSISTENT", WARNING, record, "Contact ID",
+                 "Route is Not needed but a contact is named. Clear the contact, or choose the route "
+                 "that delivers the service.")
+        through = record.get("Authorized through")
+        if authorization == "Approved" and through is not None and through < as_of_date:
+            _add(facility, "MAP-INCONSISTENT", WARNING, record, "Authorized through",
+                 f"The authorization is Approved but ran out on {record.text('Authorized through')}. "
+                 "Record the renewal, or set the status to Expired and open a gap.")
+

@@ -1,0 +1,266 @@
+"""The ``handoff`` command line: thin commands over the library.
+
+Each command parses its options, calls one library function, renders the
+result and picks the exit code. Only this module prints or exits. Heavy
+libraries (docxtpl, pandas) are imported inside the commands that need them,
+so ``handoff --help``, ``check`` and ``due`` start quickly.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+
+import click
+
+from toolkit import __version__
+from toolkit.errors import HandoffError
+
+EXIT_OK = 0
+EXIT_PROBLEMS = 1
+EXIT_UNREADABLE = 2
+
+
+class HandoffGroup(click.Group):
+    """A click group that turns HandoffError into one line on stderr and exit status 2."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except HandoffError as error:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"Error: {error}", err=True)
+            ctx.exit(error.exit_code)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
+            raise
+        except KeyboardInterrupt:
+            click.echo("Interrupted.", err=True)
+            ctx.exit(130)
+        except Exception as error:  # the last guard: users never see a traceback without --debug
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(
+                f"Error: unexpected failure ({type(error).__name__}). Run again with --debug for details.",
+                err=True,
+            )
+            ctx.exit(EXIT_UNREADABLE)
+
+
+def parse_as_of(text: str | None) -> dt.datetime | dt.date | None:
+    """Read an ``--as-of`` value: a date (start of that day) or a date-time, local to the facility."""
+    if text is None:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        from toolkit.values import parse_datetime
+
+        try:
+            return parse_datetime(text)
+        except ValueError:
+            raise click.BadParameter(
+                f'"{text}" is not a date or date-time. Use 2026-12-04 or 2026-12-04T09:00.'
+            ) from None
+    if len(text.strip()) == 10:
+        return moment.date()
+    return moment
+
+
+def now_utc() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+def load(workbook: str, as_of: str | None):
+    """Load and check the workbook at the given or current moment."""
+    from toolkit.facility import load_facility
+
+    return load_facility(workbook, parse_as_of(as_of) or now_utc())
+
+
+def emit(text: str, output: str | None) -> None:
+    """Write a report to ``output`` atomically, or to standard output."""
+    if output:
+        from toolkit.files import write_text_atomic
+
+        write_text_atomic(output, text)
+    else:
+        click.echo(text, nl=False)
+
+
+as_of_option = click.option(
+    "--as-of", metavar="DATE[THH:MM]",
+    help="The moment to report at, in the facility's time zone: 2026-12-04 (start of day) or "
+         "2026-12-04T09:00. Default: now.",
+)
+output_option = click.option(
+    "-o", "--output", type=click.Path(dir_okay=False), help="Write the report to this file instead of the screen."
+)
+
+
+@click.group(cls=HandoffGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="handoff")
+@click.option("--debug", is_flag=True, help="Show Python tracebacks for unexpected errors.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """Check facility workbooks, list what is due and write the weekly pack.
+
+    Exit status: 0 success, 1 the workbook has errors (check), 2 the workbook
+    or an option cannot be used.
+
+    Example: handoff run facility.xlsx --out pack
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite FILE if it exists.")
+def init(file: str, force: bool) -> None:
+    """Write a blank facility workbook to FILE.
+
+    The workbook has an Instructions sheet, a dropdown on every choice column,
+    date formats, frozen header rows, and default Settings and Standards.
+
+    Example: handoff init maple-grove.xlsx
+    """
+    from toolkit.blank_workbook import write_blank_workbook
+
+    try:
+        path = write_blank_workbook(file, overwrite=force)
+    except FileExistsError:
+        raise HandoffError(f"{file} already exists. Choose another name, or add --force to overwrite it.") from None
+    click.echo(f"Wrote {path}. Fill in Residents, Contacts and Authorization Map, then run: handoff check {path}")
+
+
+@main.command()
+@click.argument("workbook", type=click.Path(dir_okay=False))
+@as_of_option
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Report format.")
+@click.option("--max-problems", type=click.IntRange(min=1), help="Show at most this many problems (text format).")
+@output_option
+def check(workbook: str, as_of: str | None, output_format: str, max_problems: int | None,
+          output: str | None) -> None:
+    """List the problems in WORKBOOK, with the sheet and cell of each.
+
+    Exit status 0 when there are no errors (warnings allowed), 1 when there are
+    errors, 2 when the file cannot be read.
+
+    Example: handoff check facility.xlsx --as-of 2026-12-04T09:00
+    """
+    from toolkit import report
+    from toolkit.problems import count_by_severity
+
+    facility = load(workbook, as_of)
+    name = Path(workbook).name
+    if output_format == "json":
+        emit(report.problems_json(name, facility.as_of, facility.problems), output)
+    else:
+        emit(report.problems_text(name, facility.as_of, facility.problems, max_problems), output)
+    errors, _ = count_by_severity(facility.problems)
+    sys.exit(EXIT_PROBLEMS if errors else EXIT_OK)
+
+
+@main.command()
+@click.argument("workbook", type=click.Path(dir_okay=False))
+@as_of_option
+@click.option("--horizon", type=click.IntRange(min=0), metavar="DAYS",
+              help="Report items due within this many days. Default: the Due soon horizon setting (7).")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Report format.")
+@output_option
+def due(workbook: str, as_of: str | None, horizon: int | None, output_format: str, output: str | None) -> None:
+    """List what is overdue, due soon or unscheduled in WORKBOOK.
+
+    Exits 0 whatever it finds; 2 when the workbook cannot be read or a
+    required sheet is missing.
+
+    Example: handoff due facility.xlsx --as-of 2026-12-04T09:00 --horizon 14
+    """
+    from toolkit import report
+    from toolkit.due import due_items
+    from toolkit.pack import require_sheets
+
+    facility = load(workbook, as_of)
+    require_sheets(facility)
+    if horizon is None:
+        horizon = int(facility.settings.number("Due soon horizon (days)"))
+    items = due_items(facility, horizon)
+    settings = facility.settings
+    name = Path(workbook).name
+    if output_format == "json":
+        emit(report.due_json(name, settings.facility_name, facility.as_of, settings.timezone_name, horizon, items),
+             output)
+    else:
+        emit(report.due_text(name, settings.facility_name, facility.as_of, horizon, items), output)
+
+
+@main.command()
+@click.argument("workbook", type=click.Path(dir_okay=False))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder to write into.")
+@click.option("--kind", "kinds", type=click.Choice(["one-pager", "agenda", "all"]), multiple=True,
+              help="Which documents to write (repeatable). Default: all.")
+@click.option("--resident", "residents", multiple=True, metavar="ID",
+              help="Only this resident (repeatable): their one-pager, and an agenda of them only.")
+@as_of_option
+@click.option("--templates", "templates_dir", type=click.Path(file_okay=False, exists=True),
+              help="Folder of restyled templates; each file found there replaces the default of that name.")
+def docs(workbook: str, out_dir: str, kinds: tuple[str, ...], residents: tuple[str, ...], as_of: str | None,
+         templates_dir: str | None) -> None:
+    """Write Word documents: resident one-pagers and the weekly check-in agenda.
+
+    Example: handoff docs facility.xlsx --out docs-out --kind one-pager --resident R-1007
+    """
+    from toolkit.due import due_items
+    from toolkit.pack import KINDS, require_sheets, staging_folder, write_documents
+
+    facility = load(workbook, as_of)
+    require_sheets(facility)
+    selected = KINDS if not kinds or "all" in kinds else tuple(kinds)
+    items = due_items(facility)
+    with staging_folder(Path(out_dir)) as staging:
+        files = write_documents(facility, items, staging, selected, residents,
+                                Path(templates_dir) if templates_dir else None)
+    click.echo(f"Wrote {len(files)} document{'s' if len(files) != 1 else ''} to {out_dir}.")
+
+
+@main.command()
+@click.argument("workbook", type=click.Path(dir_okay=False))
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder to write the pack into.")
+@as_of_option
+@click.option("--horizon", type=click.IntRange(min=0), metavar="DAYS",
+              help="Due-soon horizon in days. Default: the Due soon horizon setting (7).")
+@click.option("--templates", "templates_dir", type=click.Path(file_okay=False, exists=True),
+              help="Folder of restyled templates; each file found there replaces the default of that name.")
+def run(workbook: str, out_dir: str, as_of: str | None, horizon: int | None, templates_dir: str | None) -> None:
+    """Write the weekly pack for WORKBOOK: check report, due report, agenda and one-pagers.
+
+    Exit status 0 when the pack was written (even if the workbook has
+    problems: they are in the check report), 2 when the workbook is unreadable
+    or a required sheet is missing (then only the check report is written).
+
+    Example: handoff run facility.xlsx --out pack --as-of 2026-12-04T09:00
+    """
+    from toolkit.pack import write_weekly_pack
+    from toolkit.report import format_moment
+
+    facility = load(workbook, as_of)
+    summary = write_weekly_pack(facility, Path(out_dir), horizon, Path(templates_dir) if templates_dir else None)
+    click.echo(f"{facility.settings.facility_name}: weekly pack as of {format_moment(facility.as_of)}")
+    click.echo(f"  Check:  {summary.errors} errors, {summary.warnings} warnings (check-report.txt)")
+    if summary.required_sheets_missing:
+        click.echo(
+            f"Error: a required sheet is missing ({', '.join(facility.missing_required_sheets)}); only the "
+            "check report was written.", err=True,
+        )
+        sys.exit(EXIT_UNREADABLE)
+    counts = {status: sum(1 for item in summary.items if item.status == status)
+              for status in ("overdue", "due soon", "unscheduled")}
+    click.echo(f"  Due:    {counts['overdue']} overdue, {counts['due soon']} due soon, "
+               f"{counts['unscheduled']} unscheduled (due-report.txt)")
+    one_pagers = sum(1 for path in summary.files if path.parts[0] == "one-pagers")
+    click.echo(f"  Documents: weekly-agenda.docx and {one_pagers} one-pagers in one-pagers/")
+    click.echo(f"Wrote {len(summary.files)} files to {out_dir}")

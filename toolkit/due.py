@@ -1,0 +1,517 @@
+"""Work out what is due: the fourteen due rules over a loaded facility.
+
+Every rule reads the typed rows of ``toolkit.facility`` and yields DueItems.
+Time is an input: the as-of moment comes from the facility, never from the
+clock. Elapsed-hour rules add real hours (so they cross daylight-saving
+changes correctly); day rules land on calendar dates and are due at 23:59:59
+local time.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+
+from toolkit import schema, values
+from toolkit.calendar import BusinessCalendar
+from toolkit.facility import Facility, Record
+
+OVERDUE = "overdue"
+DUE_SOON = "due soon"
+UNSCHEDULED = "unscheduled"
+
+CODES: dict[str, str] = {
+    "MAP-MISSING": "an active resident lacks a map row for one or more core domains",
+    "MAP-REVIEW": "the resident's authorization map is due for review",
+    "AUTH-PENDING": "an authorization requested or pending past the limit",
+    "AUTH-EXPIRY": "an approved authorization running out",
+    "REFERRAL-PENDING": "a referral sent but not accepted within the limit",
+    "START-UNCONFIRMED": "a service start nobody has confirmed",
+    "GAP-OPEN": "an open service gap past the resolution limit",
+    "ESC-RESPONSE": "an escalation waiting for the contact's response",
+    "ESC-DECISION": "an escalation waiting for its decision",
+    "ESC-FOLLOWUP": "an escalation follow-up not yet confirmed",
+    "RISK-REVIEW": "a risk due for its cadence review",
+    "RISK-AFTER-INCIDENT": "a risk to review after an incident",
+    "RISK-MISSING": "a resident with complex risk and no active risk",
+    "FALLS-CLUSTER": "a falls cluster with no falls-cluster escalation",
+}
+
+
+@dataclass(frozen=True)
+class DueItem:
+    """One thing due: what, for whom, where it lives, when, and who owns it."""
+
+    code: str
+    status: str
+    resident_id: str
+    sheet: str
+    row: int
+    ref: str
+    due_at: dt.datetime | None
+    owner: str
+    summary: str
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["due_at"] = self.due_at.isoformat() if self.due_at else ""
+        return data
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    code: str
+    resident: Record
+    record: Record
+    ref: str
+    due_at: dt.datetime | None
+    owner: str
+    summary: str
+    warning_days: int | None = None
+
+
+def _day_due(facility: Facility, day: dt.date | None, days: int = 0) -> dt.datetime | None:
+    if day is None:
+        return None
+    return facility.localize(day + dt.timedelta(days=days), end_of_day=True)
+
+
+def _hours_after(moment: dt.datetime | None, hours: float | None) -> dt.datetime | None:
+    """Add elapsed hours: computed in UTC so a daylight-saving change counts as it happened."""
+    if moment is None or hours is None:
+        return None
+    zone = moment.tzinfo
+    return (moment.astimezone(dt.timezone.utc) + dt.timedelta(hours=hours)).astimezone(zone)
+
+
+def _as_date(value) -> dt.date | None:
+    if value is None:
+        return None
+    return value.date() if isinstance(value, dt.datetime) else value
+
+
+class DueRules:
+    """Apply the due rules to one facility."""
+
+    def __init__(self, facility: Facility):
+        self.facility = facility
+        self.settings = facility.settings
+        self.as_of = facility.as_of
+        self.calendar = BusinessCalendar(facility.settings.holidays)
+        self.residents = facility.residents_by_id
+        self.contacts = facility.contacts_by_id
+
+    def setting(self, name: str) -> int | float:
+        return self.settings.number(name)
+
+    # Who the rules look at -------------------------------------------------
+
+    def resident_of(self, record: Record, allow_hospital: bool = False) -> Record | None:
+        """Return the row's resident when its rules apply, or None to leave the row out."""
+        if record.left_out or record.has_error("Resident ID"):
+            return None
+        identifier = record.get("Resident ID")
+        if identifier is None:
+            return None
+        resident = self.residents.get(values.id_key(identifier))
+        if resident is None or not self.resident_in_scope(resident, allow_hospital):
+            return None
+        return resident
+
+    @staticmethod
+    def resident_in_scope(resident: Record, allow_hospital: bool = False) -> bool:
+        if resident.left_out or resident.has_error("Status"):
+            return False
+        status = resident.get("Status")
+        return status == "Active" or (allow_hospital and status == "Hospital")
+
+    def owner(self, record: Record, column: str) -> str:
+        """Return the owner's Contact ID as the Contacts sheet spells it, or "" when unknown."""
+        identifier = record.get(column)
+        if identifier is None or record.has_error(column):
+            return ""
+        contact = self.contacts.get(values.id_key(identifier))
+        return contact.get("Contact ID") if contact else ""
+
+    def resident_id(self, resident: Record) -> str:
+        return resident.get("Resident ID")
+
+    def anchor_date(self, resident: Record) -> dt.date | None:
+        admitted, transition = resident.get("Admitted on"), resident.get("Last transition on")
+        if admitted is None:
+            return transition
+        if transition is None:
+            return admitted
+        return max(admitted, transition)
+
+    def happened(self, record: Record, column: str):
+        """Return a past moment usable by the rules: None when blank, unreadable or in the future."""
+        if record.has_error(column):
+            return None
+        return record.get(column)
+
+    # The rules ---------------------------------------------------------------
+
+    def candidates(self) -> Iterator[_Candidate]:
+        yield from self.resident_rules()
+        yield from self.map_rules()
+        yield from self.escalation_rules()
+        yield from self.risk_rules()
+        yield from self.falls_cluster_rule()
+
+    def resident_rules(self) -> Iterator[_Candidate]:
+        map_due = int(self.setting("Map due (days)"))
+        domains_by_resident: dict[str, set[str]] = {}
+        for record in self.facility.authorization_map:
+            identifier, domain = record.get("Resident ID"), record.get("Domain")
+            if identifier is not None and domain is not None:
+                domains_by_resident.setdefault(values.id_key(identifier), set()).add(domain)
+        reviews_by_resident = self.reviews_by_resident()
+
+        risky_residents = {
+            values.id_key(risk.get("Resident ID"))
+            for risk in self.facility.risk_register
+            if risk.get("Resident ID") and risk.get("Status") == "Active" and not risk.left_out
+        }
+
+        for resident in self.facility.residents:
+            if not self.resident_in_scope(resident):
+                continue
+            identifier = self.resident_id(resident)
+            if identifier is None:
+                continue
+            key = values.id_key(identifier)
+            anchor = self.anchor_date(resident)
+            case_manager = self.owner(resident, "Case manager")
+
+            missing = [d for d in schema.CORE_DOMAINS if d not in domains_by_resident.get(key, set())]
+            if missing:
+                yield _Candidate(
+                    "MAP-MISSING", resident, resident, "", _day_due(self.facility, anchor, map_due),
+                    case_manager, f"No map row for: {', '.join(missing)}.",
+                )
+
+            yield self.map_review(resident, anchor, reviews_by_resident.get(key, []), case_manager)
+
+            if resident.get("Complex risk") is True and key not in risky_residents:
+                yield _Candidate(
+                    "RISK-MISSING", resident, resident, "", _day_due(self.facility, anchor, map_due),
+                    case_manager, "Complex risk is Yes but the Risk Register has no active risk.",
+                )
+
+    def review_state(self, resident: Record, anchor, reviews: list[dt.date]):
+        """Return (stable, last review or None, next review due) for a resident's map.
+
+        Only reviews dated on or after the anchor date count, so a transition
+        starts the weekly cycle again.
+        """
+        as_of_date = self.as_of.date()
+        stable_from = resident.get("Stable from")
+        stable = stable_from is not None and anchor is not None and anchor <= stable_from <= as_of_date
+        period = int(self.setting(
+            "Map review once stable (days)" if stable else "Map review until stable (days)"
+        ))
+        if anchor is None:
+            return stable, None, None
+        counted = [day for day in reviews if day >= anchor]
+        last_review = max(counted) if counted else None
+        return stable, last_review, _day_due(self.facility, last_review or anchor, period)
+
+    def map_review(self, resident: Record, anchor, reviews: list[dt.date], case_manager: str) -> _Candidate:
+        stable, last_review, due_at = self.review_state(resident, anchor, reviews)
+        if anchor is None:
+            basis = "no admission or transition date"
+        elif last_review is not None:
+            basis = f"last reviewed {last_review:%b %d, %Y}"
+        else:
+            basis = f"no review since {anchor:%b %d, %Y}"
+        cycle = "monthly review (stable)" if stable else "weekly review until stable"
+        return _Candidate("MAP-REVIEW", resident, resident, "", due_at, case_manager,
+                          f"Map review, {cycle}; {basis}.")
+
+    def reviews_by_resident(self) -> dict[str, list[dt.date]]:
+        """Return the usable map review and check-in dates of each resident, by ID key."""
+        reviews: dict[str, list[dt.date]] = {}
+        for record in self.facility.authorization_map:
+            identifier = record.get("Resident ID")
+            reviewed = self.happened(record, "Last reviewed on")
+            if identifier is not None and not record.left_out and reviewed is not None:
+                reviews.setdefault(values.id_key(identifier), []).append(reviewed)
+        for record in self.facility.check_ins:
+            identifier = record.get("Resident ID")
+            held = self.happened(record, "Held on")
+            if identifier is not None and held is not None:
+                reviews.setdefault(values.id_key(identifier), []).append(held)
+        return reviews
+
+    def map_rules(self) -> Iterator[_Candidate]:
+        pending_limit = int(self.setting("Authorization pending limit (business days)"))
+        acceptance_limit = int(self.setting("Referral acceptance limit (business days)"))
+        grace = int(self.setting("Start confirmation grace (days)"))
+        gap_limit = int(self.setting("Gap resolution limit (days)"))
+        warning = int(self.setting("Authorization expiry warning (days)"))
+
+        for record in self.facility.authorization_map:
+            resident = self.resident_of(record)
+            if resident is None or record.has_error("Domain"):
+                continue
+            domain = record.get("Domain") or ""
+            owner = self.owner(record, "Contact ID")
+            provider = record.get("Provider") or record.get("Route") or ""
+
+            authorization = record.get("Authorization status")
+            if authorization in ("Requested", "Pending") and not record.has_error("Authorization status"):
+                requested = self.happened(record, "Requested on")
+                due_day = None if requested is None else self.calendar.add_business_days(requested, pending_limit)
+                when = f"requested {requested:%b %d}" if requested else "no Requested on date"
+                yield _Candidate("AUTH-PENDING", resident, record, domain, _day_due(self.facility, due_day),
+                                 owner, f"{domain} authorization {authorization.lower()} ({when}); "
+                                        f"limit {pending_limit} business days.")
+
+            if authorization == "Approved" and not record.has_error("Authorization status"):
+                through = self.happened(record, "Authorized through")
+                yield _Candidate("AUTH-EXPIRY", resident, record, domain, _day_due(self.facility, through),
+                                 owner, f"{domain} authorization ({provider}) runs through "
+                                        f"{through:%b %d, %Y}." if through else
+                                        f"{domain} authorization approved with no Authorized through date.",
+                                 warning_days=warning)
+
+            if record.get("Referral status") == "Sent" and not record.has_error("Referral status"):
+                sent = self.happened(record, "Referral sent on")
+                due_day = None if sent is None else self.calendar.add_business_days(sent, acceptance_limit)
+                when = f"sent {sent:%b %d}" if sent else "no Referral sent on date"
+                yield _Candidate("REFERRAL-PENDING", resident, record, domain, _day_due(self.facility, due_day),
+                                 owner, f"{domain} referral to {provider} not accepted ({when}).")
+
+            route = record.get("Route")
+            start_text = record.text("Start date")
+            if (record.is_set("Start date") and record.is_blank("Start confirmed on") and route is not None
+                    and route != "Not needed" and not record.has_error("Route")):
+                start = self.happened(record, "Start date")
+                yield _Candidate("START-UNCONFIRMED", resident, record, domain,
+                                 _day_due(self.facility, start, grace), owner,
+                                 f"{domain} start ({provider}) planned {start_text} not confirmed.")
+
+            if record.get("Gap") == "Open" and not record.has_error("Gap"):
+                noted = self.happened(record, "Gap noted on")
+                yield _Candidate("GAP-OPEN", resident, record, domain, _day_due(self.facility, noted, gap_limit),
+                                 owner, f"Open gap in {domain}"
+                                        + (f" since {noted:%b %d}." if noted else " (no Gap noted on date)."))
+
+    def escalation_rules(self) -> Iterator[_Candidate]:
+        for record in self.facility.escalations:
+            resident = self.resident_of(record, allow_hospital=True)
+            if resident is None or record.has_error("Closed at") or record.get("Closed at") is not None:
+                continue
+            identifier = record.get("Escalation ID") or ""
+            if not identifier or record.has_error("Escalation ID"):
+                continue
+            category = record.get("Category")
+            contacted = self.owner(record, "Contacted")
+
+            if record.is_blank("Responded at"):
+                start = self._start_of_contact(record)
+                hours = self.facility.standards.get(category) if category else None
+                due_at = _hours_after(start, hours) if start is not None else None
+                summary = f"{category or 'Escalation'}: no response from {contacted or 'the contact'}"
+                if hours is not None:
+                    summary += f" (standard {hours:g} h)"
+                backup = self._backup(contacted)
+                summary += f"; next to call: {backup}." if backup else "."
+                yield _Candidate("ESC-RESPONSE", resident, record, identifier, due_at, contacted, summary)
+
+            if record.is_set("Needed by") and record.is_blank("Decided at"):
+                needed_by = self.happened(record, "Needed by")
+                yield _Candidate("ESC-DECISION", resident, record, identifier,
+                                 self._due_moment(needed_by), contacted,
+                                 f"Decision needed: {record.get('Decision needed') or '(not stated)'}")
+
+            if record.is_set("Follow-up due") and record.is_blank("Follow-up confirmed at"):
+                follow_up_due = self.happened(record, "Follow-up due")
+                yield _Candidate("ESC-FOLLOWUP", resident, record, identifier,
+                                 self._due_moment(follow_up_due), self.owner(record, "Follow-up owner"),
+                                 f"Confirm: {record.get('Follow-up') or '(follow-up not described)'}")
+
+    def _start_of_contact(self, record: Record) -> dt.datetime | None:
+        if record.is_set("Contacted at"):
+            return self.facility.localize(self.happened(record, "Contacted at"))
+        return self.facility.localize(self.happened(record, "Opened at"))
+
+    def _due_moment(self, value) -> dt.datetime | None:
+        return self.facility.localize(value, end_of_day=True)
+
+    def _backup(self, contact_id: str) -> str:
+        contact = self.contacts.get(values.id_key(contact_id)) if contact_id else None
+        if contact is None:
+            return ""
+        backup = contact.get("Backup contact")
+        if backup is None or contact.has_error("Backup contact"):
+            return ""
+        backup_contact = self.contacts.get(values.id_key(backup))
+        if backup_contact is None:
+            return ""
+        name = backup_contact.get("Name") or ""
+        return f"{backup_contact.get('Contact ID')} ({name})" if name else backup_contact.get("Contact ID")
+
+    def risk_rules(self) -> Iterator[_Candidate]:
+        first_period = int(self.setting("Risk first period (days)"))
+        first_review = int(self.setting("Risk review in first period (days)"))
+        later_review = int(self.setting("Risk review after first period (days)"))
+        incident_hours = self.setting("Post-incident review (hours)")
+        cadence_days = {"Weekly": 7, "Biweekly": 14, "Monthly": 30}
+
+        incidents_by_resident: dict[str, list[tuple[dt.datetime, Record]]] = {}
+        for incident in self.facility.incidents:
+            occurred = self.happened(incident, "Occurred at")
+            identifier = incident.get("Resident ID")
+            if occurred is None or identifier is None or incident.left_out:
+                continue
+            incidents_by_resident.setdefault(values.id_key(identifier), []).append(
+                (self.facility.localize(occurred), incident)
+            )
+
+        for record in self.facility.risk_register:
+            if record.has_error("Status") or record.get("Status") != "Active":
+                continue
+            resident = self.resident_of(record)
+            if resident is None:
+                continue
+            identifier = record.get("Risk ID") or ""
+            if not identifier or record.has_error("Risk ID"):
+                continue
+            owner = self.owner(record, "Owner")
+            risk_name = record.get("Risk") or "Risk"
+            opened = self.happened(record, "Opened on")
+            reviewed = self.happened(record, "Last reviewed on")
+            base = reviewed or opened
+
+            if base is None or record.has_error("Cadence"):
+                due_at = None
+            else:
+                cadence = record.get("Cadence") or "Auto"
+                if cadence == "Auto":
+                    in_first_period = opened is not None and (base - opened).days < first_period
+                    days = first_review if in_first_period else later_review
+                else:
+                    days = cadence_days[cadence]
+                due_at = _day_due(self.facility, base, days)
+            basis = f"last reviewed {reviewed:%b %d}" if reviewed else (
+                f"opened {opened:%b %d}, never reviewed" if opened else "no Opened on date")
+            yield _Candidate("RISK-REVIEW", resident, record, identifier, due_at, owner,
+                             f"{risk_name} risk review ({basis}).")
+
+            covered_until = reviewed or opened
+            if covered_until is None:
+                continue
+            after = [
+                (moment, incident)
+                for moment, incident in incidents_by_resident.get(values.id_key(resident.get("Resident ID")), [])
+                if moment.date() > covered_until
+            ]
+            if after:
+                moment, incident = max(after, key=lambda pair: pair[0])
+                incident_id = incident.get("Incident ID") or f"row {incident.row}"
+                incident_type = incident.get("Type") or "incident"
+                yield _Candidate(
+                    "RISK-AFTER-INCIDENT", resident, record, identifier,
+                    _hours_after(moment, incident_hours), owner,
+                    f"Review {risk_name.lower()} risk after incident {incident_id} "
+                    f"({incident_type.lower()}, {moment:%b %d %H:%M}).",
+                )
+
+    def falls_cluster_rule(self) -> Iterator[_Candidate]:
+        threshold = int(self.setting("Falls cluster (falls)"))
+        window = dt.timedelta(days=self.setting("Falls cluster window (days)"))
+        hours = self.facility.standards.get("Falls cluster")
+
+        falls_by_resident: dict[str, list[tuple[dt.datetime, Record]]] = {}
+        for incident in self.facility.incidents:
+            if incident.get("Type") != "Fall" or incident.left_out:
+                continue
+            occurred = self.happened(incident, "Occurred at")
+            resident = self.resident_of(incident)
+            if occurred is None or resident is None:
+                continue
+            falls_by_resident.setdefault(values.id_key(resident.get("Resident ID")), []).append(
+                (self.facility.localize(occurred), incident)
+            )
+
+        escalations_by_resident: dict[str, list[dt.datetime]] = {}
+        for escalation in self.facility.escalations:
+            opened = self.happened(escalation, "Opened at")
+            identifier = escalation.get("Resident ID")
+            if escalation.get("Category") == "Falls cluster" and opened is not None and identifier:
+                escalations_by_resident.setdefault(values.id_key(identifier), []).append(
+                    self.facility.localize(opened)
+                )
+
+        for key, falls in falls_by_resident.items():
+            falls.sort(key=lambda pair: pair[0])
+            latest = None
+            for moment, incident in falls:
+                in_window = [m for m, _ in falls if moment - window <= m <= moment]
+                if len(in_window) >= threshold:
+                    latest = (moment, incident, in_window[0], len(in_window))
+            if latest is None:
+                continue
+            moment, incident, earliest, count = latest
+            if any(opened >= earliest for opened in escalations_by_resident.get(key, [])):
+                continue
+            resident = self.residents[key]
+            yield _Candidate(
+                "FALLS-CLUSTER", resident, incident, incident.get("Incident ID") or "",
+                _hours_after(moment, hours), self.owner(resident, "Case manager"),
+                f"{count} falls since {earliest:%b %d}; no Falls cluster escalation opened.",
+            )
+
+    # Status ------------------------------------------------------------------
+
+    def items(self, horizon_days: int) -> list[DueItem]:
+        horizon = dt.timedelta(days=horizon_days)
+        found = []
+        for candidate in self.candidates():
+            if candidate.due_at is None:
+                status = UNSCHEDULED
+            elif candidate.due_at < self.as_of:
+                status = OVERDUE
+            else:
+                reach = horizon
+                if candidate.warning_days is not None:
+                    reach = max(horizon, dt.timedelta(days=candidate.warning_days))
+                if candidate.due_at - self.as_of > reach:
+                    continue
+                status = DUE_SOON
+            found.append(DueItem(
+                code=candidate.code,
+                status=status,
+                resident_id=self.resident_id(candidate.resident),
+                sheet=candidate.record.table.name,
+                row=candidate.record.row,
+                ref=candidate.ref,
+                due_at=candidate.due_at,
+                owner=candidate.owner,
+                summary=candidate.summary,
+            ))
+        return sort_items(found)
+
+
+_STATUS_ORDER = {OVERDUE: 0, UNSCHEDULED: 1, DUE_SOON: 2}
+
+
+def sort_items(items: list[DueItem]) -> list[DueItem]:
+    """Order items: overdue first, then unscheduled, then due soon; earliest due first."""
+    far_future = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
+    return sorted(items, key=lambda item: (
+        _STATUS_ORDER[item.status], item.due_at or far_future, item.resident_id, item.code, item.row,
+    ))
+
+
+def due_items(facility: Facility, horizon_days: int | None = None) -> list[DueItem]:
+    """Return the facility's due items at its as-of moment within the horizon.
+
+    ``horizon_days`` defaults to the Due soon horizon setting.
+    """
+    if horizon_days is None:
+        horizon_days = int(facility.settings.number("Due soon horizon (days)"))
+    return DueRules(facility).items(horizon_days)

@@ -1,0 +1,589 @@
+"""Turn the grids of a workbook file into typed tables, settings and problems.
+
+``load_facility`` is the one entry point: it finds each declared sheet and its
+header row, reads every cell by its column's type, reads Settings and
+Standards, and runs the checks. The result carries every problem found and,
+on each row, which columns had errors, so the due rules can tell a blank date
+from an unreadable one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from toolkit import schema, values
+from toolkit.problems import ERROR, WARNING, Problem, column_letter
+from toolkit.workbook import RawWorkbook, read_workbook
+
+HEADER_SEARCH_ROWS = 10
+
+
+@dataclass
+class Settings:
+    """The facility's settings after defaults and validation."""
+
+    facility_name: str
+    timezone_name: str
+    day_first: bool
+    holidays: str
+    numbers: dict[str, float]
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone_name)
+
+    def number(self, name: str) -> float:
+        """Return a numeric setting by its name as the Settings sheet spells it."""
+        return self.numbers[schema.header_key(name)]
+
+
+class Record:
+    """One data row of a sheet: parsed values, raw text and the columns with errors."""
+
+    __slots__ = ("table", "row", "values", "raw", "errors", "left_out")
+
+    def __init__(self, table: Table, row: int):
+        self.table = table
+        self.row = row  # Excel row number, 1-based
+        self.values: dict[str, object] = {}
+        self.raw: dict[str, str] = {}
+        self.errors: set[str] = set()
+        # Set on the later row of a duplicate ID or resident-and-domain pair,
+        # which the due rules leave out.
+        self.left_out = False
+
+    def get(self, column: str):
+        """Return the parsed value of a column, or None when blank or unreadable."""
+        return self.values.get(column)
+
+    def text(self, column: str) -> str:
+        """Return the cell's text as found in the workbook."""
+        return self.raw.get(column, "")
+
+    def has_error(self, column: str) -> bool:
+        return column in self.errors
+
+    def is_blank(self, column: str) -> bool:
+        """Return True when the cell is empty (placeholders count as empty)."""
+        return self.values.get(column) is None and column not in self.errors
+
+    def is_set(self, column: str) -> bool:
+        """Return True when the cell holds a value, readable or not."""
+        return not self.is_blank(column)
+
+    def cell(self, column: str) -> str:
+        return self.table.cell(column, self.row)
+
+    def __repr__(self) -> str:
+        return f"<Record {self.table.name}!{self.row}>"
+
+
+@dataclass
+class Table:
+    """One declared sheet as found in the workbook."""
+
+    sheet: schema.Sheet
+    name: str  # the sheet's name as spelled in the workbook
+    present: bool = False
+    header_row: int | None = None
+    columns: dict[str, int] = field(default_factory=dict)  # declared name -> 0-based index
+    records: list[Record] = field(default_factory=list)
+
+    def cell(self, column: str, row: int) -> str:
+        index = self.columns.get(column)
+        return "" if index is None else f"{column_letter(index)}{row}"
+
+    def __iter__(self):
+        return iter(self.records)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+
+@dataclass
+class Facility:
+    """A loaded facility workbook: settings, standards, tables and problems."""
+
+    path: Path
+    as_of: dt.datetime
+    settings: Settings
+    standards: dict[str, float | None]
+    tables: dict[str, Table]
+    problems: list[Problem]
+    lock_file: Path | None = None
+
+    def table(self, name: str) -> Table:
+        return self.tables[name]
+
+    @property
+    def residents(self) -> Table:
+        return self.tables["Residents"]
+
+    @property
+    def contacts(self) -> Table:
+        return self.tables["Contacts"]
+
+    @property
+    def authorization_map(self) -> Table:
+        return self.tables["Authorization Map"]
+
+    @property
+    def escalations(self) -> Table:
+        return self.tables["Escalations"]
+
+    @property
+    def risk_register(self) -> Table:
+        return self.tables["Risk Register"]
+
+    @property
+    def incidents(self) -> Table:
+        return self.tables["Incidents"]
+
+    @property
+    def check_ins(self) -> Table:
+        return self.tables["Check-ins"]
+
+    @property
+    def missing_required_sheets(self) -> list[str]:
+        return [name for name, table in self.tables.items() if table.sheet.required and not table.present]
+
+    def index(self, table_name: str) -> dict[str, Record]:
+        """Return the table's rows by ID key, the first row of each ID only."""
+        table = self.tables[table_name]
+        id_column = table.sheet.id_column
+        by_id: dict[str, Record] = {}
+        for record in table.records:
+            identifier = record.get(id_column)
+            if identifier is not None:
+                by_id.setdefault(values.id_key(identifier), record)
+        return by_id
+
+    @property
+    def residents_by_id(self) -> dict[str, Record]:
+        return self._cached("residents", "Residents")
+
+    @property
+    def contacts_by_id(self) -> dict[str, Record]:
+        return self._cached("contacts", "Contacts")
+
+    @property
+    def risks_by_id(self) -> dict[str, Record]:
+        return self._cached("risks", "Risk Register")
+
+    def _cached(self, slot: str, table_name: str) -> dict[str, Record]:
+        cache = self.__dict__.setdefault("_indexes", {})
+        if slot not in cache:
+            cache[slot] = self.index(table_name)
+        return cache[slot]
+
+    def localize(self, value: dt.date | dt.datetime | None, end_of_day: bool = False) -> dt.datetime | None:
+        """Return a workbook date or date-time as an aware moment in the facility's zone.
+
+        A date with no time is the start of that day, or 23:59:59 with
+        ``end_of_day`` (for a moment something is due).
+        """
+        if value is None:
+            return None
+        if not isinstance(value, dt.datetime):
+            value = dt.datetime.combine(value, dt.time(23, 59, 59) if end_of_day else dt.time(0))
+        return value.replace(tzinfo=self.settings.timezone)
+
+
+def _problem(code, severity, table_name, row, column, cell, value, message) -> Problem:
+    return Problem(code, severity, table_name, row, column, cell, value, message)
+
+
+def _find_sheets(raw: RawWorkbook) -> tuple[dict[str, str], list[Problem]]:
+    """Match workbook sheet names to declared sheets."""
+    found: dict[str, str] = {}
+    for name in raw.sheets:
+        key = schema.header_key(name)
+        declared = schema.SHEETS_BY_KEY.get(key)
+        if declared and declared.name not in found:
+            found[declared.name] = name
+
+    problems = []
+    unmatched = [name for name in raw.sheets if name not in found.values()]
+    for declared in schema.SHEETS:
+        if declared.name in found:
+            continue
+        hint = values.nearest(declared.name, unmatched)
+        message = f'The workbook has no sheet named "{declared.name}".'
+        if hint:
+            message += f' Did you mean "{hint}"? Rename that sheet to "{declared.name}".'
+        elif declared.required:
+            message += " Add it (copy it from a workbook made by `handoff init`)."
+        elif declared in (schema.SETTINGS, schema.STANDARDS):
+            message += " The defaults are used; `handoff init` writes a sheet you can copy in."
+        else:
+            message += " Nothing is recorded there yet; add the sheet when you need it."
+        severity = ERROR if declared.required else WARNING
+        problems.append(_problem("SHEET-MISSING", severity, declared.name, None, "", "", "", message))
+    return found, problems
+
+
+def _locate_header(sheet: schema.Sheet, grid: list[list]) -> tuple[int | None, dict[int, object]]:
+    """Return the 0-based header row index and the declared column found at each index."""
+    required = {column.key for column in sheet.required_columns}
+    for row_index, row in enumerate(grid[:HEADER_SEARCH_ROWS]):
+        keys = {
+            index: schema.header_key(cell)
+            for index, cell in enumerate(row)
+            if isinstance(cell, str) and cell.strip()
+        }
+        known = {key for key in keys.values() if key in sheet.columns_by_key}
+        if len(known) >= 3 or (required and required <= known):
+            return row_index, keys
+    return None, {}
+
+
+class _Reader:
+    """Reads the cells of one table by their declared types."""
+
+    def __init__(self, table: Table, day_first: bool, problems: list[Problem]):
+        self.table = table
+        self.day_first = day_first
+        self.problems = problems
+
+    def report(self, code: str, severity: str, record: Record, column: str, value: str, message: str):
+        self.problems.append(
+            Problem(code, severity, self.table.name, record.row, column, record.cell(column), value, message)
+        )
+        if severity == ERROR:
+            record.errors.add(column)
+
+    def read_cell(self, record: Record, column: schema.Column, raw_value) -> None:
+        name = column.name
+        if raw_value is None or raw_value == "":
+            text = ""
+        else:
+            text = values.clean_text(raw_value)
+        record.raw[name] = text
+        shown = "" if self.table.sheet is schema.RESIDENTS and name == "Name" else text
+
+        if text and isinstance(raw_value, str) and values.is_placeholder(text):
+            if not (column.type == schema.CHOICE and values.match_choice(text, column.choices)):
+                self.report(
+                    "VALUE-PLACEHOLDER", WARNING, record, name, shown,
+                    f'{name} "{text}" is a placeholder and counts as blank. '
+                    "Enter the real value, or leave the cell empty.",
+                )
+                text = ""
+        if not text:
+            if column.blank_means:
+                record.values[name] = column.blank_means
+            elif column.required and self.table.sheet is not schema.SETTINGS:
+                # A blank setting takes its default, so only data sheets require values.
+                self.report("VALUE-REQUIRED", ERROR, record, name, "", f"{name} is required. Fill in this cell.")
+            return
+
+        kind = column.type
+        try:
+            if kind in (schema.TEXT, schema.ID):
+                parsed = text
+            elif kind == schema.CHOICE:
+                parsed = values.match_choice(text, column.choices)
+                if parsed is None:
+                    hint = values.nearest(text, column.choices)
+                    advice = f'Did you mean "{hint}"?' if hint else "Pick a value from the dropdown list."
+                    self.report(
+                        "VALUE-CHOICE", ERROR, record, name, shown,
+                        f'{name} "{text}" is not an allowed value. {advice} '
+                        f"Allowed: {', '.join(column.choices)}.",
+                    )
+                    return
+            elif kind == schema.DATE:
+                parsed = values.parse_date(raw_value, self.day_first)
+            elif kind == schema.DATETIME:
+                parsed = values.parse_datetime(raw_value, self.day_first)
+            elif kind == schema.YESNO:
+                parsed = values.parse_yes_no(raw_value)
+            elif kind == schema.NUMBER:
+                parsed = values.parse_number(raw_value)
+            elif kind == schema.LIST:
+                parsed = values.parse_id_list(raw_value)
+            else:  # pragma: no cover - the schema declares only the types above
+                raise AssertionError(kind)
+        except ValueError as error:
+            self.report("VALUE-TYPE", ERROR, record, name, shown, _type_message(name, kind, text, error))
+            return
+        record.values[name] = parsed
+
+
+_EXPECTED = {
+    schema.DATE: "a date such as 2026-12-05 or 12/5/2026",
+    schema.DATETIME: "a date and time such as 2026-12-05 14:00 or 12/5/2026 2:00 PM",
+    schema.YESNO: "Yes or No",
+    schema.NUMBER: "a number",
+}
+
+
+def _type_message(name: str, kind: str, text: str, error: ValueError) -> str:
+    return f'{name} "{text}" {error}. Enter {_EXPECTED[kind]}.'
+
+
+def _read_table(
+    declared: schema.Sheet, sheet_name: str | None, grid: list[list] | None, day_first: bool,
+    problems: list[Problem],
+) -> Table:
+    table = Table(sheet=declared, name=sheet_name or declared.name)
+    if sheet_name is None:
+        return table
+    table.present = True
+
+    header_index, header_keys = _locate_header(declared, grid)
+    if header_index is None:
+        code = "SETTING-INVALID" if declared in (schema.SETTINGS, schema.STANDARDS) else "COLUMN-MISSING"
+        for column in declared.required_columns:
+            problems.append(_problem(
+                code, ERROR, table.name, None, column.name, "", "",
+                f'No header row with the column "{column.name}" was found in the first '
+                f"{HEADER_SEARCH_ROWS} rows of {table.name}. Add the header row "
+                f"({', '.join(c.name for c in declared.required_columns)}).",
+            ))
+        return table
+    table.header_row = header_index + 1
+
+    header_cells = grid[header_index]
+    for index, key in header_keys.items():
+        column = declared.columns_by_key.get(key)
+        cell = f"{column_letter(index)}{table.header_row}"
+        if column is None:
+            problems.append(_problem(
+                "COLUMN-UNKNOWN", WARNING, table.name, table.header_row, "", cell,
+                values.clean_text(header_cells[index]),
+                f'Column "{values.clean_text(header_cells[index])}" is not one the toolkit knows, '
+                "so it is ignored. Rename it if it was meant to be a known column.",
+            ))
+        elif column.name in table.columns:
+            first = column_letter(table.columns[column.name])
+            problems.append(_problem(
+                "COLUMN-DUPLICATE", ERROR, table.name, table.header_row, column.name, cell,
+                values.clean_text(header_cells[index]),
+                f'Column "{column.name}" appears twice (columns {first} and {column_letter(index)}). '
+                f"Only column {first} is read; rename or delete the other.",
+            ))
+        else:
+            table.columns[column.name] = index
+    for column in declared.required_columns:
+        if column.name not in table.columns:
+            code = "SETTING-INVALID" if declared in (schema.SETTINGS, schema.STANDARDS) else "COLUMN-MISSING"
+            problems.append(_problem(
+                code, ERROR, table.name, None, column.name, "", "",
+                f'{table.name} has no "{column.name}" column. Add it to the header row '
+                f"(row {table.header_row}).",
+            ))
+
+    reader = _Reader(table, day_first, problems)
+    present_columns = [(declared.column(name), index) for name, index in table.columns.items()]
+    for row_index in range(header_index + 1, len(grid)):
+        row = grid[row_index]
+        width = len(row)
+        cells = [(column, row[index] if index < width else "") for column, index in present_columns]
+        if all(value is None or (isinstance(value, str) and not value.strip()) for _, value in cells):
+            continue
+        record = Record(table, row_index + 1)
+        for column, value in cells:
+            reader.read_cell(record, column, value)
+        table.records.append(record)
+    return table
+
+
+def _read_settings(table: Table, file_name: str, problems: list[Problem]) -> Settings:
+    """Read the Settings table, falling back to the default of each unusable setting."""
+    entries: dict[str, tuple[Record, str]] = {}
+    for record in table.records:
+        name = record.text("Setting")
+        if not name:
+            continue
+        declared = schema.SETTINGS_BY_KEY.get(schema.header_key(name))
+        if declared is None:
+            hint = values.nearest(name, [s.name for s in schema.SETTING_DECLARATIONS])
+            advice = f'Did you mean "{hint}"?' if hint else "Check the spelling against the Instructions sheet."
+            problems.append(Problem(
+                "SETTING-INVALID", ERROR, table.name, record.row, "Setting", record.cell("Setting"), name,
+                f'Setting "{name}" is not a known setting, so it has no effect. {advice}',
+            ))
+            continue
+        entries.setdefault(declared.key, (record, record.text("Value")))
+
+    def invalid(record: Record, text: str, message: str) -> None:
+        problems.append(Problem(
+            "SETTING-INVALID", ERROR, table.name, record.row, "Value", record.cell("Value"), text, message,
+        ))
+
+    resolved: dict[str, object] = {}
+    for declared in schema.SETTING_DECLARATIONS:
+        record, text = entries.get(declared.key, (None, ""))
+        if not text or values.is_placeholder(text):
+            resolved[declared.key] = declared.default
+            continue
+        default_note = f"The default ({declared.default}) is used until it is fixed."
+        if declared.kind == "text":
+            resolved[declared.key] = text
+        elif declared.kind == "timezone":
+            try:
+                ZoneInfo(text.strip())
+                resolved[declared.key] = text.strip()
+            except (ZoneInfoNotFoundError, ValueError):
+                invalid(record, text, f'Time zone "{text}" is not a known IANA time zone name '
+                        f"(such as America/Chicago). {default_note}")
+                resolved[declared.key] = declared.default
+        elif declared.kind == "date_order":
+            order = text.strip().upper()
+            if order not in ("MDY", "DMY"):
+                invalid(record, text, f'Date order "{text}" must be MDY or DMY. {default_note}')
+                order = declared.default
+            resolved[declared.key] = order
+        elif declared.kind == "holidays":
+            calendar = text.strip()
+            problem = _holiday_calendar_problem(calendar)
+            if problem:
+                invalid(record, text, f"Holidays {problem} {default_note}")
+                calendar = declared.default
+            resolved[declared.key] = calendar
+        else:
+            try:
+                number = values.parse_number(text)
+            except ValueError:
+                invalid(record, text, f'{declared.name} "{text}" is not a number. {default_note}')
+                resolved[declared.key] = declared.default
+                continue
+            whole = declared.kind in ("days", "count")
+            if number < 0 or (whole and number != int(number)) or (declared.kind == "count" and number < 1):
+                unit = "a whole number" if whole else "a number"
+                floor = "1 or more" if declared.kind == "count" else "0 or more"
+                invalid(record, text, f"{declared.name} must be {unit}, {floor}. {default_note}")
+                resolved[declared.key] = declared.default
+                continue
+            resolved[declared.key] = int(number) if whole else number
+
+    numbers = {
+        declared.key: resolved[declared.key]
+        for declared in schema.SETTING_DECLARATIONS
+        if declared.kind in ("days", "hours", "count")
+    }
+    return Settings(
+        facility_name=str(resolved[schema.header_key("Facility name")] or Path(file_name).stem),
+        timezone_name=str(resolved[schema.header_key("Time zone")]),
+        day_first=resolved[schema.header_key("Date order")] == "DMY",
+        holidays=str(resolved[schema.header_key("Holidays")]),
+        numbers=numbers,
+    )
+
+
+def _holiday_calendar_problem(calendar: str) -> str | None:
+    """Return why a Holidays setting cannot be used, or None when it can."""
+    if calendar.casefold() == "none":
+        return None
+    from toolkit.calendar import holiday_calendar
+
+    try:
+        holiday_calendar(calendar)
+    except ValueError as error:
+        return str(error)
+    return None
+
+
+# Standards above a week are taken as typos (hours typed as minutes, say).
+MAX_STANDARD_HOURS = 24 * 7
+
+
+def _read_standards(table: Table, problems: list[Problem]) -> dict[str, float | None]:
+    standards: dict[str, float | None] = dict(schema.DEFAULT_STANDARDS)
+    seen: set[str] = set()
+    for record in table.records:
+        category = record.get("Category")
+        if category is None:
+            continue
+        hours = record.get("Respond within (hours)")
+        column = "Respond within (hours)"
+        if category in seen:
+            problems.append(Problem(
+                "SETTING-INVALID", ERROR, table.name, record.row, "Category", record.cell("Category"),
+                category, f'The standard for "{category}" is given twice; only the first row is used. '
+                "Delete one of the rows.",
+            ))
+            continue
+        seen.add(category)
+        if record.has_error(column) or hours is None:
+            problems.append(Problem(
+                "SETTING-INVALID", ERROR, table.name, record.row, column, record.cell(column),
+                record.text(column), f'The response standard for "{category}" is not a usable number '
+                "of hours, so its escalations cannot be timed. Enter the hours, e.g. 24.",
+            ))
+            standards[category] = None
+        elif hours <= 0 or hours > MAX_STANDARD_HOURS:
+            problems.append(Problem(
+                "SETTING-INVALID", ERROR, table.name, record.row, column, record.cell(column),
+                record.text(column), f'The response standard for "{category}" must be more than 0 and '
+                f"at most {MAX_STANDARD_HOURS} hours. Enter the hours, e.g. 24.",
+            ))
+            standards[category] = None
+        else:
+            standards[category] = hours
+    return standards
+
+
+def _settings_only(raw: RawWorkbook, found: dict[str, str], problems: list[Problem]) -> Settings:
+    table = _read_table(
+        schema.SETTINGS, found.get("Settings"), raw.sheets.get(found.get("Settings", "")), False, problems,
+    )
+    return _read_settings(table, raw.path.name, problems)
+
+
+def load_facility(
+    path: str | Path | RawWorkbook, as_of: dt.datetime | dt.date | None = None,
+) -> Facility:
+    """Read, parse and check a facility workbook.
+
+    ``as_of`` is a naive date-time or date in the facility's time zone (a date
+    means the start of that day), or an aware date-time, which is converted.
+    ``None`` means the start of today is not guessed: the caller must pass the
+    moment it wants, so the result can be reproduced.
+    """
+    raw = path if isinstance(path, RawWorkbook) else read_workbook(path)
+    problems: list[Problem] = []
+    found, sheet_problems = _find_sheets(raw)
+    problems.extend(sheet_problems)
+
+    settings = _settings_only(raw, found, problems)
+    tables = {}
+    for declared in schema.SHEETS:
+        if declared is schema.SETTINGS:
+            continue
+        sheet_name = found.get(declared.name)
+        tables[declared.name] = _read_table(
+            declared, sheet_name, raw.sheets.get(sheet_name) if sheet_name else None, settings.day_first,
+            problems,
+        )
+    standards = _read_standards(tables.pop("Standards"), problems)
+
+    facility = Facility(
+        path=raw.path,
+        as_of=resolve_as_of(as_of, settings.timezone),
+        settings=settings,
+        standards=standards,
+        tables=tables,
+        problems=problems,
+        lock_file=raw.lock_file,
+    )
+
+    from toolkit.checks import run_checks
+
+    run_checks(facility)
+    return facility
+
+
+def resolve_as_of(as_of: dt.datetime | dt.date | None, timezone: ZoneInfo) -> dt.datetime:
+    """Return the as-of moment as an aware date-time in the facility's zone."""
+    if as_of is None:
+        raise ValueError("an as-of moment is required")
+    if not isinstance(as_of, dt.datetime):
+        return dt.datetime.combine(as_of, dt.time(0), tzinfo=timezone)
+    if as_of.tzinfo is None:
+        return as_of.replace(tzinfo=timezone)
+    return as_of.astimezone(timezone)

@@ -1,0 +1,92 @@
+"""Render problem lists and due items as text and JSON."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from itertools import groupby
+
+from toolkit.due import DueItem
+from toolkit.problems import Problem, count_by_severity
+
+
+def format_moment(moment: dt.datetime | None) -> str:
+    """Return a moment as ``2026-12-04 09:00 EST``, or "" for None."""
+    if moment is None:
+        return ""
+    return moment.strftime("%Y-%m-%d %H:%M %Z").strip()
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def problems_text(workbook: str, as_of: dt.datetime, problems: list[Problem], max_problems: int | None = None) -> str:
+    """Return the check report as text: one line per problem, grouped by sheet, counts at the end."""
+    errors, warnings = count_by_severity(problems)
+    lines = [f"Checked {workbook} as of {format_moment(as_of)}"]
+    shown = problems if max_problems is None else problems[:max_problems]
+    for sheet, group in groupby(shown, key=lambda problem: problem.sheet):
+        lines.append("")
+        lines.append(sheet or "Workbook")
+        for problem in group:
+            where = problem.cell or (problem.column and f"[{problem.column}]") or "-"
+            lines.append(f"  {where:<8} {problem.severity:<7} {problem.code:<17} {problem.message}")
+    if len(shown) < len(problems):
+        lines.append("")
+        lines.append(
+            f"Showing the first {len(shown)} of {len(problems)} problems (--max-problems {max_problems})."
+        )
+    lines.append("")
+    if problems:
+        lines.append(f"{_plural(errors, 'error')}, {_plural(warnings, 'warning')}.")
+    else:
+        lines.append("No problems found.")
+    return "\n".join(lines) + "\n"
+
+
+def problems_json(workbook: str, as_of: dt.datetime, problems: list[Problem]) -> str:
+    """Return the check report as JSON: workbook, as_of, summary and problems."""
+    errors, warnings = count_by_severity(problems)
+    document = {
+        "workbook": workbook,
+        "as_of": as_of.isoformat(),
+        "summary": {"errors": errors, "warnings": warnings},
+        "problems": [problem.to_dict() for problem in problems],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def due_text(workbook: str, facility: str, as_of: dt.datetime, horizon_days: int, items: list[DueItem]) -> str:
+    """Return the due report as text, one line per item."""
+    lines = [f"Due items for {facility} ({workbook}) as of {format_moment(as_of)}, horizon {horizon_days} days"]
+    if not items:
+        lines += ["", "Nothing overdue or due soon."]
+        return "\n".join(lines) + "\n"
+    lines.append("")
+    lines.append(f"  {'STATUS':<11} {'DUE':<16} {'CODE':<19} {'RESIDENT':<9} {'REF':<22} {'OWNER':<9} SUMMARY")
+    for item in items:
+        due = item.due_at.strftime("%Y-%m-%d %H:%M") if item.due_at else "-"
+        lines.append(
+            f"  {item.status:<11} {due:<16} {item.code:<19} {item.resident_id:<9} {item.ref:<22} "
+            f"{item.owner or '-':<9} {item.summary}"
+        )
+    counts = {status: sum(1 for item in items if item.status == status)
+              for status in ("overdue", "due soon", "unscheduled")}
+    lines.append("")
+    lines.append(f"{counts['overdue']} overdue, {counts['due soon']} due soon, {counts['unscheduled']} unscheduled.")
+    return "\n".join(lines) + "\n"
+
+
+def due_json(workbook: str, facility: str, as_of: dt.datetime, timezone: str, horizon_days: int,
+             items: list[DueItem]) -> str:
+    """Return the due report as JSON: workbook, facility, as_of, timezone, horizon_days and items."""
+    document = {
+        "workbook": workbook,
+        "facility": facility,
+        "as_of": as_of.isoformat(),
+        "timezone": timezone,
+        "horizon_days": horizon_days,
+        "items": [item.to_dict() for item in items],
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
