@@ -192,3 +192,21 @@ def test_check_and_help_avoid_heavy_imports(make_workbook):
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_workbook_text_prints_as_typed(make_workbook, tmp_path):
+    from conftest import full_map
+
+    typed = "{{ name }} & <b> {% if x %}"
+    rows = full_map()
+    rows[0]["If missed"] = typed
+    rows[1]["Provider"] = "Line one\nLine two"
+    out = tmp_path / "docs"
+
+    result = run_cli("docs", make_workbook(authorization_map=rows), "--out", out, "--as-of", AS_OF,
+                     "--kind", "one-pager")
+
+    assert result.exit_code == 0, result.output
+    text = document_text(out / "one-pagers" / "one-pager-R1.docx")
+    assert typed in text
+    assert "Line one\nLine two" in text
