@@ -138,12 +138,14 @@ def init(file: str, force: bool) -> None:
 @main.command()
 @click.argument("workbook", type=click.Path(dir_okay=False))
 @as_of_option
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Report format.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "xlsx"]), default="text",
+              show_default=True, help="Report format; xlsx needs -o.")
 @click.option("--max-problems", type=click.IntRange(min=1), help="Show at most this many problems (text format).")
+@click.option("--annotate", type=click.Path(dir_okay=False), metavar="OUT.xlsx",
+              help="Also write a copy of the workbook with problem cells highlighted and explained.")
 @output_option
 def check(workbook: str, as_of: str | None, output_format: str, max_problems: int | None,
-          output: str | None) -> None:
+          annotate: str | None, output: str | None) -> None:
     """List the problems in WORKBOOK, with the sheet and cell of each.
 
     Exit status 0 when there are no errors (warnings allowed), 1 when there are
@@ -154,12 +156,24 @@ def check(workbook: str, as_of: str | None, output_format: str, max_problems: in
     from toolkit import report
     from toolkit.problems import count_by_severity
 
+    if output_format == "xlsx" and not output:
+        raise click.UsageError("--format xlsx writes a workbook: give its file name with -o/--output.")
     facility = load(workbook, as_of)
     name = Path(workbook).name
     if output_format == "json":
         emit(report.problems_json(name, facility.as_of, facility.problems), output)
+    elif output_format == "xlsx":
+        from toolkit.spreadsheets import write_problem_report
+
+        write_problem_report(Path(output), Path(workbook), facility.as_of, facility.problems)
     else:
         emit(report.problems_text(name, facility.as_of, facility.problems, max_problems), output)
+    if annotate:
+        from toolkit.spreadsheets import annotate_workbook
+
+        if Path(annotate).resolve() == Path(workbook).resolve():
+            raise HandoffError("--annotate must name a new file; the workbook itself is never changed.")
+        annotate_workbook(Path(workbook), Path(annotate), facility.problems)
     errors, _ = count_by_severity(facility.problems)
     sys.exit(EXIT_PROBLEMS if errors else EXIT_OK)
 
@@ -169,10 +183,15 @@ def check(workbook: str, as_of: str | None, output_format: str, max_problems: in
 @as_of_option
 @click.option("--horizon", type=click.IntRange(min=0), metavar="DAYS",
               help="Report items due within this many days. Default: the Due soon horizon setting (7).")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-              show_default=True, help="Report format.")
+@click.option("--owner", metavar="CONTACT",
+              help="Only this contact's items; for a partner, only residents whose consent covers them.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "xlsx", "ics"]), default="text",
+              show_default=True, help="Report format; xlsx and ics need -o.")
+@click.option("--previous", type=click.Path(dir_okay=False, exists=True), metavar="OLD.ics",
+              help="With --format ics: last week's file, so items no longer due are sent as cancelled.")
 @output_option
-def due(workbook: str, as_of: str | None, horizon: int | None, output_format: str, output: str | None) -> None:
+def due(workbook: str, as_of: str | None, horizon: int | None, owner: str | None, output_format: str,
+        previous: str | None, output: str | None) -> None:
     """List what is overdue, due soon or unscheduled in WORKBOOK.
 
     Exits 0 whatever it finds; 2 when the workbook cannot be read or a
@@ -181,19 +200,38 @@ def due(workbook: str, as_of: str | None, horizon: int | None, output_format: st
     Example: handoff due facility.xlsx --as-of 2026-12-04T09:00 --horizon 14
     """
     from toolkit import report
+    from toolkit.consent import items_for_owner
     from toolkit.due import due_items
     from toolkit.pack import require_sheets
 
+    if output_format in ("xlsx", "ics") and not output:
+        raise click.UsageError(f"--format {output_format} writes a file: give its name with -o/--output.")
     facility = load(workbook, as_of)
     require_sheets(facility)
     if horizon is None:
         horizon = int(facility.settings.number("Due soon horizon (days)"))
     items = due_items(facility, horizon)
+    if owner:
+        items = items_for_owner(facility, items, owner)
     settings = facility.settings
     name = Path(workbook).name
+    owner_names = {record.get("Contact ID"): record.get("Name") or "" for record in facility.contacts
+                   if record.get("Contact ID")}
     if output_format == "json":
         emit(report.due_json(name, settings.facility_name, facility.as_of, settings.timezone_name, horizon, items),
              output)
+    elif output_format == "xlsx":
+        from toolkit.spreadsheets import write_due_report
+
+        write_due_report(Path(output), Path(workbook), settings.facility_name, facility.as_of, items, owner_names)
+    elif output_format == "ics":
+        from toolkit.files import atomic_path
+        from toolkit.ical import build_calendar
+
+        previous_bytes = Path(previous).read_bytes() if previous else None
+        calendar = build_calendar(settings.facility_name, facility.as_of, items, owner_names, previous_bytes)
+        with atomic_path(output) as temporary:
+            temporary.write_bytes(calendar)
     else:
         emit(report.due_text(name, settings.facility_name, facility.as_of, horizon, items), output)
 
