@@ -11,8 +11,9 @@ Run from the repository root after changing this script, and commit the
     python doc_templates/build_templates.py
 
 The output is reproducible: document properties carry a fixed date and the
-zip entries a fixed timestamp, so rebuilding unchanged code gives the same
-document parts.
+zip entries a fixed timestamp, so rebuilding unchanged code with the same
+python-docx version gives the same document parts. The version is recorded in
+each file's "version" document property.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import io
 import zipfile
 from pathlib import Path
 
+import docx
 from docx import Document
 from docx.enum.section import WD_ORIENT
 from docx.enum.table import WD_TABLE_ALIGNMENT
@@ -44,7 +46,9 @@ BORDER_COLOR = "A6A6A6"
 GAP_FILL = "F8D7DA"
 WARNING_FILL = "FFF3CD"
 
-# Fixed metadata so that two builds of the same code are identical.
+# Fixed metadata so that two builds of the same code are identical. The
+# python-docx version is recorded because another version may write other XML.
+GENERATOR = f"python-docx {docx.__version__}"
 BUILD_DATE = datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
 ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 
@@ -81,6 +85,7 @@ def new_document(title: str, margin) -> Document:
     properties.comments = ""
     properties.keywords = ""
     properties.revision = 1
+    properties.version = GENERATOR
     properties.created = BUILD_DATE
     properties.modified = BUILD_DATE
     return document
@@ -149,7 +154,7 @@ def add_text(container, parts, size=None, space_after=None, style=None):
 
 
 def add_control(container, tag: str):
-    """Add a paragraph holding only a ``{%p ... %}`` tag; docxtpl removes it."""
+    """Add a paragraph that contains only a ``{%p ... %}`` tag, which docxtpl removes."""
     paragraph = container.add_paragraph()
     paragraph.paragraph_format.space_after = Pt(0)
     paragraph.add_run(tag).font.size = Pt(8)
@@ -183,9 +188,23 @@ def add_title(document, title: str) -> None:
     add_control(document, "{%p endif %}")
 
 
+def add_spacer(container, size):
+    """Add an empty paragraph ``size`` high, which keeps two tables from joining."""
+    paragraph = container.add_paragraph()
+    paragraph.paragraph_format.space_after = Pt(0)
+    # An empty paragraph is as tall as its paragraph mark, so size the mark.
+    mark = OxmlElement("w:rPr")
+    for name in ("w:sz", "w:szCs"):
+        element = OxmlElement(name)
+        element.set(qn("w:val"), str(int(size.pt * 2)))
+        mark.append(element)
+    paragraph._p.get_or_add_pPr().append(mark)
+    return paragraph
+
+
 def add_closing_paragraph(document) -> None:
     """End the body with a tiny empty paragraph, because Word expects one after a table."""
-    add_text(document, [("", {"size": Pt(1)})], space_after=Pt(0))
+    add_spacer(document, Pt(1))
 
 
 def add_page_field(paragraph, instruction: str) -> None:
@@ -219,6 +238,15 @@ def add_footer(document, document_name: str) -> None:
 # ---------------------------------------------------------------- tables
 
 
+# The OOXML schema fixes the order of table and cell properties, and Word may
+# reject a file that breaks it, so new elements go before their successors.
+TBLPR_AFTER_CELL_MARGINS = ("w:tblLook", "w:tblCaption", "w:tblDescription", "w:tblPrChange")
+TCPR_AFTER_SHADING = (
+    "w:noWrap", "w:tcMar", "w:textDirection", "w:tcFitText", "w:vAlign", "w:hideMark",
+    "w:headers", "w:cellIns", "w:cellDel", "w:cellMerge", "w:tcPrChange",
+)
+
+
 def set_cell_fill(cell, fill: str) -> None:
     """Shade a table cell with the hex colour ``fill``."""
     properties = cell._tc.get_or_add_tcPr()
@@ -226,7 +254,7 @@ def set_cell_fill(cell, fill: str) -> None:
     shading.set(qn("w:val"), "clear")
     shading.set(qn("w:color"), "auto")
     shading.set(qn("w:fill"), fill)
-    properties.append(shading)
+    properties.insert_element_before(shading, *TCPR_AFTER_SHADING)
 
 
 def set_table_borders(table) -> None:
@@ -240,7 +268,7 @@ def set_table_borders(table) -> None:
         border.set(qn("w:space"), "0")
         border.set(qn("w:color"), BORDER_COLOR)
         borders.append(border)
-    properties.append(borders)
+    properties.insert_element_before(borders, "w:shd", "w:tblLayout", "w:tblCellMar", *TBLPR_AFTER_CELL_MARGINS)
 
 
 def set_cell_margins(table, top: int, side: int) -> None:
@@ -252,7 +280,7 @@ def set_cell_margins(table, top: int, side: int) -> None:
         margin.set(qn("w:w"), str(width))
         margin.set(qn("w:type"), "dxa")
         margins.append(margin)
-    properties.append(margins)
+    properties.insert_element_before(margins, *TBLPR_AFTER_CELL_MARGINS)
 
 
 def set_row_flag(row, flag: str) -> None:
@@ -325,11 +353,13 @@ def add_optional_table(container, condition: str, build, empty_text: str) -> Non
     add_control(container, "{%p endif %}")
 
 
-DUE_ITEM_WIDTHS = (0.85, 1.35, 1.55, 1.35, 1.1, 3.8)
+# Column widths in inches. Each tuple adds up to the text width of its page.
+ONE_PAGER_DUE_ITEM_WIDTHS = (0.8, 1.3, 1.45, 1.15, 1.6, 3.7)
+AGENDA_DUE_ITEM_WIDTHS = (0.8, 1.3, 1.45, 1.15, 1.6, 3.5)
 
 
-def add_due_items_table(container, items: str, size) -> None:
-    """Add the due-items table for the list named ``items``; overdue cells are red."""
+def add_due_items_table(container, items: str, widths, size) -> None:
+    """Add the due-items table for the list named ``items``, with overdue cells in red."""
     add_loop_table(
         container,
         [
@@ -340,7 +370,7 @@ def add_due_items_table(container, items: str, size) -> None:
             ("Owner", "{{ item.owner }}"),
             ("What is due", "{{ item.summary }}"),
         ],
-        DUE_ITEM_WIDTHS,
+        widths,
         f"item in {items}",
         size,
         fills={0: f"'{GAP_FILL}' if item.status == 'overdue' else 'auto'"},
@@ -400,11 +430,13 @@ def build_one_pager() -> Document:
                 ("Respond within", "{{ d.response_standard }}"),
                 ("If the service is missed", "{{ d.if_missed }}"),
             ],
-            (1.15, 1.0, 1.15, 1.05, 0.9, 0.85, 1.05, 0.55, 2.3),
+            # NOTE: the one-page fit is estimated from Calibri character widths, not
+            # measured in Word: nine domain rows of two lines and about ten due items fit.
+            (0.95, 0.9, 1.1, 1.3, 0.9, 0.85, 1.05, 0.55, 2.4),
             "d in domains",
             size,
             fills={
-                5: f"'{GAP_FILL}' if d.state == 'Gap' else "
+                5: f"'{GAP_FILL}' if d.state in ('Gap', 'Missing') else "
                 f"('{WARNING_FILL}' if d.state == 'Not confirmed' else 'auto')"
             },
         ),
@@ -415,7 +447,7 @@ def build_one_pager() -> Document:
     add_optional_table(
         document,
         "due_items",
-        lambda: add_due_items_table(document, "due_items", size),
+        lambda: add_due_items_table(document, "due_items", ONE_PAGER_DUE_ITEM_WIDTHS, size),
         "No open items.",
     )
 
@@ -506,11 +538,11 @@ def build_agenda() -> Document:
         style="Heading 2",
     )
     add_control(document, "{%p if r.due_items %}")
-    add_due_items_table(document, "r.due_items", size)
+    add_due_items_table(document, "r.due_items", AGENDA_DUE_ITEM_WIDTHS, size)
     add_control(document, "{%p endif %}")
     any_open_list = " or ".join(f"r.{field}" for _, field in OPEN_ITEM_ROWS)
     add_control(document, "{%p if " + any_open_list + " %}")
-    add_text(document, [""], space_after=Pt(0), size=Pt(3))
+    add_spacer(document, Pt(3))
     add_open_items_table(document, size)
     add_control(document, "{%p endif %}")
     add_control(document, "{%p endfor %}")

@@ -44,13 +44,16 @@ for staff who restyle the templates.
 How values are printed
 ======================
 
-Templates run in Jinja2's immutable sandbox with autoescape on and undefined
-names as errors, so a value is always data: ``{{ x }}`` or ``{% if %}`` typed
-into a workbook cell prints as typed, and ``&``, ``<`` and ``>`` print as
-themselves. A line break inside a value becomes a Word line break, because
-docxtpl (0.20) turns every newline in rendered text into ``<w:br/>``; no
-Listing or RichText wrapper is needed. Tabs become Word tabs. Other control
-characters cannot be stored in a Word document and are dropped.
+Values reach docxtpl as data and are never parsed as template code, so
+``{{ x }}`` or ``{% if %}`` typed into a workbook cell prints as typed.
+Templates run in Jinja2's immutable sandbox with autoescape on, so ``&``,
+``<`` and ``>`` print as themselves, and a name missing from the context is
+an error rather than a blank.
+
+A line break inside a value becomes a Word line break. docxtpl (0.20) turns
+every newline in rendered text into ``<w:br/>``, so plain strings need no
+Listing or RichText wrapper. Tabs become Word tabs. Other control characters
+cannot be stored in a Word document and are dropped.
 
 docxtpl and jinja2 are imported inside the functions that need them, so that
 importing this module (and starting the CLI) stays fast.
@@ -86,7 +89,7 @@ DOCUMENT_KINDS: tuple[str, ...] = tuple(DOCUMENT_FIELDS)
 
 # docxtpl turns these four template escapes into "{{", "}}", "{%" and "%}"
 # after rendering. Writing the underscore of a value as a character reference
-# keeps a value holding one of them unchanged.
+# keeps a value containing one of them unchanged.
 _DOCXTPL_ESCAPES = re.compile(r"\{_\{|\}_\}|\{_%|%_\}")
 
 _LINE_BREAKS = re.compile("\r\n|[\r\v\f\x85\u2028\u2029]")
@@ -120,7 +123,7 @@ class DocumentRenderer:
         if self.templates_dir is not None and not self.templates_dir.is_dir():
             raise TemplateError(
                 f"Templates folder not found: {self.templates_dir}. "
-                "Give a folder that holds one_pager.docx or agenda.docx."
+                "Give a folder that contains one_pager.docx or agenda.docx."
             )
         self._templates: dict[str, _LoadedTemplate] = {}
         self._environment = None
@@ -185,14 +188,14 @@ class DocumentRenderer:
             )
         except jinja2.TemplateError as error:
             raise TemplateError(
-                f"Template {template.path} could not be filled in: {_one_line(error.message)}"
+                f"Template {template.path} failed to render: {_one_line(error.message)}"
             ) from error
         # Expressions a restyled template may hold, such as adding a number to
         # a list, raise plain Python errors, and broken tags can yield XML that
         # lxml rejects.
         except (TypeError, ValueError, ArithmeticError, LookupError, etree.LxmlError) as error:
             raise TemplateError(
-                f"Template {template.path} could not be filled in: "
+                f"Template {template.path} failed to render: "
                 f"{type(error).__name__}: {_one_line(str(error))}"
             ) from error
         return document
@@ -206,7 +209,7 @@ def render_document(
 ) -> Path:
     """Fill in one ``kind`` document ("one_pager" or "agenda") and save it to ``out_path``.
 
-    ``templates_dir`` overrides the default template when it holds
+    ``templates_dir`` overrides the default template when it contains
     ``<kind>.docx``. To write many documents, make one DocumentRenderer and
     call its ``render`` for each, so every template is read and checked once.
     """
@@ -215,7 +218,7 @@ def render_document(
 
 def _check_kind(kind: str) -> None:
     if kind not in DOCUMENT_FIELDS:
-        raise ValueError(f"Unknown document kind {kind!r}; expected one of {', '.join(DOCUMENT_KINDS)}.")
+        raise ValueError(f"Unknown document kind {kind!r}. Expected one of {', '.join(DOCUMENT_KINDS)}.")
 
 
 def _check_context(kind: str, context: dict[str, Any]) -> None:
