@@ -302,3 +302,39 @@ def run(workbook: str, out_dir: str, as_of: str | None, horizon: int | None, tem
     one_pagers = sum(1 for path in summary.files if path.parts[0] == "one-pagers")
     click.echo(f"  Documents: weekly-agenda.docx and {one_pagers} one-pagers in one-pagers/")
     click.echo(f"Wrote {len(summary.files)} files to {out_dir}")
+
+
+@main.command("schedule")
+@click.argument("config", type=click.Path(dir_okay=False))
+@click.option("--once", is_flag=True, help="Run every job now and exit (for cron or Windows Task Scheduler).")
+@click.option("--check", "check_only", is_flag=True, help="Only check the schedule file and exit.")
+def schedule_command(config: str, once: bool, check_only: bool) -> None:
+    """Run the reports configured in CONFIG (a TOML file) at their times.
+
+    Runs until stopped (Ctrl+C). With --once, exits 0 when every job succeeded
+    and 1 when any failed. Passwords come from environment variables named in
+    the file, never from the file itself.
+
+    Example: handoff schedule maple-grove-schedule.toml --once
+    """
+    import logging
+    import time
+
+    from toolkit.scheduler import JobRunner, load_config, run_forever
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
+    settings = load_config(config)
+    if check_only:
+        click.echo(f"{config}: {len(settings.jobs)} job(s) configured correctly.")
+        return
+    runner = JobRunner(settings)
+    if once:
+        results = runner.run_once(now_utc())
+        for name, outcome in results:
+            status = "ok" if outcome.ok else f"failed: {outcome.reason}"
+            click.echo(f"{name}: {status}")
+        sys.exit(EXIT_OK if all(outcome.ok for _, outcome in results) else EXIT_PROBLEMS)
+    try:
+        run_forever(runner, now_utc, time.sleep)
+    except KeyboardInterrupt:
+        logging.getLogger("handoff.schedule").info("Schedule stopped.")
