@@ -85,6 +85,16 @@ def _hours_after(moment: dt.datetime | None, hours: float | None) -> dt.datetime
     return (moment.astimezone(dt.timezone.utc) + dt.timedelta(hours=hours)).astimezone(zone)
 
 
+def _elapsed(later: dt.datetime, earlier: dt.datetime) -> dt.timedelta:
+    """Return the real time from ``earlier`` to ``later``.
+
+    Python subtracts and compares aware date-times that share a tzinfo by their
+    wall-clock readings, which is an hour off across a daylight-saving change,
+    so both are converted to UTC first.
+    """
+    return later.astimezone(dt.timezone.utc) - earlier.astimezone(dt.timezone.utc)
+
+
 def _as_date(value) -> dt.date | None:
     if value is None:
         return None
@@ -450,7 +460,7 @@ class DueRules:
             falls.sort(key=lambda pair: pair[0])
             latest = None
             for moment, incident in falls:
-                in_window = [m for m, _ in falls if moment - window <= m <= moment]
+                in_window = [m for m, _ in falls if dt.timedelta(0) <= _elapsed(moment, m) <= window]
                 if len(in_window) >= threshold:
                     latest = (moment, incident, in_window[0], len(in_window))
             if latest is None:
@@ -473,13 +483,13 @@ class DueRules:
         for candidate in self.candidates():
             if candidate.due_at is None:
                 status = UNSCHEDULED
-            elif candidate.due_at < self.as_of:
+            elif _elapsed(candidate.due_at, self.as_of) < dt.timedelta(0):
                 status = OVERDUE
             else:
                 reach = horizon
                 if candidate.warning_days is not None:
                     reach = max(horizon, dt.timedelta(days=candidate.warning_days))
-                if candidate.due_at - self.as_of > reach:
+                if _elapsed(candidate.due_at, self.as_of) > reach:
                     continue
                 status = DUE_SOON
             found.append(DueItem(
