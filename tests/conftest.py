@@ -43,12 +43,22 @@ def full_map(resident_id: str = "R1", **overrides) -> list[dict]:
     return rows
 
 
+def header_grid(sheet_name: str) -> list[list]:
+    """Return a grid holding only the declared header row of a sheet, for an empty sheet."""
+    from toolkit.schema import sheet
+
+    return [[column.name for column in sheet(sheet_name).columns]]
+
+
 def write_workbook(path: Path, sheets: dict[str, list[dict] | None], settings: dict | None = None,
-                   standards: dict | None = None, formats: dict | None = None) -> Path:
+                   standards: dict | None = None, formats: dict | None = None,
+                   grids: dict[str, list[list]] | None = None) -> Path:
     """Write a workbook whose sheets have the given rows; a sheet mapped to None is left out.
 
     Column headers are the union of the row keys, in first-seen order.
     ``formats`` maps (sheet, column) to an Excel number format for that column.
+    ``grids`` maps further sheet names to rows of cell values written as given
+    from A1, for layouts the row dicts cannot express (title rows, repeated headers).
     """
     book = openpyxl.Workbook()
     book.remove(book.active)
@@ -80,6 +90,10 @@ def write_workbook(path: Path, sheets: dict[str, list[dict] | None], settings: d
         sheet.append(["Category", "Respond within (hours)"])
         for key, value in standards.items():
             sheet.append([key, value])
+    for name, grid in (grids or {}).items():
+        sheet = book.create_sheet(name)
+        for row in grid:
+            sheet.append(list(row))
     book.save(path)
     return path
 
@@ -93,7 +107,7 @@ class WorkbookFactory:
 
     def __call__(self, residents=None, contacts=None, authorization_map=None, escalations=None,
                  risks=None, incidents=None, check_ins=None, settings=None, standards=None,
-                 extra_sheets=None, formats=None, name=None) -> Path:
+                 extra_sheets=None, formats=None, name=None, grids=None) -> Path:
         self.count += 1
         sheets = {
             "Residents": [dict(BASE_RESIDENT)] if residents is None else residents,
@@ -105,8 +119,10 @@ class WorkbookFactory:
             "Check-ins": check_ins,
         }
         sheets.update(extra_sheets or {})
+        for grid_name in grids or {}:
+            sheets.pop(grid_name, None)
         path = self.folder / (name or f"facility-{self.count}.xlsx")
-        return write_workbook(path, sheets, settings, standards, formats)
+        return write_workbook(path, sheets, settings, standards, formats, grids)
 
     def load(self, as_of, **sheets):
         """Build a workbook and load it at ``as_of``."""

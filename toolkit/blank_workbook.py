@@ -100,12 +100,16 @@ def build_blank_workbook():
         sheet.row_dimensions[1].height = 30
         sheet.auto_filter.ref = f"A1:{get_column_letter(len(declared.columns))}1"
 
+    # Rows are written by number: append() would start below the formatted blank
+    # cells, FORMATTED_ROWS rows down, instead of under the header.
     settings = book["Settings"]
-    for declared in schema.SETTING_DECLARATIONS:
-        settings.append([declared.name, declared.default])
+    for row, declared in enumerate(schema.SETTING_DECLARATIONS, start=2):
+        settings.cell(row=row, column=1, value=declared.name)
+        settings.cell(row=row, column=2, value=declared.default)
     standards = book["Standards"]
-    for category, hours in schema.DEFAULT_STANDARDS.items():
-        standards.append([category, hours])
+    for row, (category, hours) in enumerate(schema.DEFAULT_STANDARDS.items(), start=2):
+        standards.cell(row=row, column=1, value=category)
+        standards.cell(row=row, column=2, value=hours)
     return book
 
 

@@ -28,6 +28,12 @@ def _add(facility: Facility, code: str, severity: str, record: Record, column: s
         record.errors.add(column)
 
 
+def _spelling(index: dict[str, Record], identifier: str, id_column: str) -> str:
+    """Return an ID as spelled on the row that defines it, or as given when no row does."""
+    record = index.get(values.id_key(identifier))
+    return record.get(id_column) if record is not None else identifier
+
+
 def run_checks(facility: Facility) -> None:
     """Run every cross-cell check on a loaded facility and sort its problems."""
     check_workbook_open(facility)
@@ -85,7 +91,7 @@ def check_duplicate_ids(facility: Facility) -> None:
                 continue
             record.left_out = True
             _add(facility, "ID-DUPLICATE", ERROR, record, id_column,
-                 f"{id_column} {identifier} is already used in row {first.row}. Give this row its own "
+                 f"{id_column} {first.get(id_column)} is already used in row {first.row}. Give this row its own "
                  "ID, or delete it if it repeats the other; until then it is left out of due items.")
 
 
@@ -101,6 +107,7 @@ def check_duplicate_map_rows(facility: Facility) -> None:
             first_rows[key] = record
             continue
         record.left_out = True
+        resident = _spelling(facility.residents_by_id, resident, "Resident ID")
         _add(facility, "ROW-DUPLICATE", ERROR, record, "Domain",
              f"Resident {resident} already has a {domain} row (row {first.row}). Keep one row per "
              "resident and domain; merge the two. Until then this row is left out of due items.")
@@ -123,7 +130,10 @@ def check_references(facility: Facility) -> None:
     }
     for sheet_name, column_name, target in _REFERENCES:
         table = facility.tables[sheet_name]
-        if not facility.tables[target].present or column_name not in table.columns:
+        # A missing required sheet is already an error, so references to it are not checked.
+        # An absent optional sheet contains nothing yet, so references to it are unknown.
+        target_missing = facility.tables[target].sheet.required and not facility.tables[target].present
+        if target_missing or column_name not in table.columns:
             continue
         known = indexes[target]
         noun = {"Residents": "resident", "Contacts": "contact", "Risk Register": "risk"}[target]
@@ -272,8 +282,9 @@ def check_consent(facility: Facility) -> None:
             continue
         for identifier in resident.get("Share with") or []:
             if values.id_key(identifier) in contacts:
+                contact_id = _spelling(contacts, identifier, "Contact ID")
                 _add(facility, "CONSENT", ERROR, resident, "Share with",
-                     f"Share with names {identifier}, but Consent to share is No. Remove the contact, or "
+                     f"Share with names {contact_id}, but Consent to share is No. Remove the contact, or "
                      "record the consent the resident gave (Limited or Yes).", value=identifier)
 
     for risk in facility.risk_register:
@@ -286,10 +297,11 @@ def check_consent(facility: Facility) -> None:
         for identifier in risk.get("Shared with") or []:
             key = values.id_key(identifier)
             if key in contacts and not consent_covers(resident, key):
+                contact_id = _spelling(contacts, identifier, "Contact ID")
                 _add(facility, "CONSENT", ERROR, risk, "Shared with",
-                     f"Risk {risk.get('Risk ID') or ''} is shared with {identifier}, but resident "
-                     f"{resident_id}'s consent does not cover that contact. Remove {identifier} from "
-                     "Shared with, or update the resident's consent.", value=identifier)
+                     f"Risk {risk.get('Risk ID') or ''} is shared with {contact_id}, but resident "
+                     f"{resident.get('Resident ID')}'s consent does not cover that contact. Remove "
+                     f"{contact_id} from Shared with, or update the resident's consent.", value=identifier)
 
 
 def check_loops(facility: Facility) -> None:

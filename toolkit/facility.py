@@ -249,13 +249,15 @@ class _Reader:
         self.problems = problems
 
     def report(self, code: str, severity: str, record: Record, column: str, value: str, message: str):
+        if severity == ERROR and self.table.sheet in (schema.SETTINGS, schema.STANDARDS):
+            code = "SETTING-INVALID"  # a setting or standard that cannot be used
         self.problems.append(
             Problem(code, severity, self.table.name, record.row, column, record.cell(column), value, message)
         )
         if severity == ERROR:
             record.errors.add(column)
 
-    def read_cell(self, record: Record, column: schema.Column, raw_value) -> None:
+    def read_cell(self, record: Record, column: schema.Column, raw_value, unsaved_formula: bool = False) -> None:
         name = column.name
         if raw_value is None or raw_value == "":
             text = ""
@@ -263,6 +265,14 @@ class _Reader:
             text = values.clean_text(raw_value)
         record.raw[name] = text
         shown = "" if self.table.sheet is schema.RESIDENTS and name == "Name" else text
+
+        if unsaved_formula:
+            self.report(
+                "VALUE-FORMULA", WARNING, record, name, "",
+                f"{name} contains a formula with no saved result (the file was written by a program that "
+                "does not calculate), so it counts as blank. Open the workbook in Excel or LibreOffice, "
+                "save it, and run this again.",
+            )
 
         if text and isinstance(raw_value, str) and values.is_placeholder(text):
             if not (column.type == schema.CHOICE and values.match_choice(text, column.choices)):
@@ -327,7 +337,7 @@ def _type_message(name: str, kind: str, text: str, error: ValueError) -> str:
 
 def _read_table(
     declared: schema.Sheet, sheet_name: str | None, grid: list[list] | None, day_first: bool,
-    problems: list[Problem],
+    problems: list[Problem], unsaved_formulas: set[tuple[int, int]] = frozenset(),
 ) -> Table:
     table = Table(sheet=declared, name=sheet_name or declared.name)
     if sheet_name is None:
@@ -382,12 +392,12 @@ def _read_table(
     for row_index in range(header_index + 1, len(grid)):
         row = grid[row_index]
         width = len(row)
-        cells = [(column, row[index] if index < width else "") for column, index in present_columns]
-        if all(value is None or (isinstance(value, str) and not value.strip()) for _, value in cells):
+        cells = [(column, index, row[index] if index < width else "") for column, index in present_columns]
+        if all(value is None or (isinstance(value, str) and not value.strip()) for _, _, value in cells):
             continue
         record = Record(table, row_index + 1)
-        for column, value in cells:
-            reader.read_cell(record, column, value)
+        for column, index, value in cells:
+            reader.read_cell(record, column, value, (row_index, index) in unsaved_formulas)
         table.records.append(record)
     return table
 
@@ -509,7 +519,9 @@ def _read_standards(table: Table, problems: list[Problem]) -> dict[str, float | 
             ))
             continue
         seen.add(category)
-        if record.has_error(column) or hours is None:
+        if record.has_error(column):
+            standards[category] = None  # the reader reported the unreadable or blank cell
+        elif hours is None:
             problems.append(Problem(
                 "SETTING-INVALID", ERROR, table.name, record.row, column, record.cell(column),
                 record.text(column), f'The response standard for "{category}" is not a usable number '
@@ -529,8 +541,10 @@ def _read_standards(table: Table, problems: list[Problem]) -> dict[str, float | 
 
 
 def _settings_only(raw: RawWorkbook, found: dict[str, str], problems: list[Problem]) -> Settings:
+    sheet_name = found.get("Settings", "")
     table = _read_table(
-        schema.SETTINGS, found.get("Settings"), raw.sheets.get(found.get("Settings", "")), False, problems,
+        schema.SETTINGS, found.get("Settings"), raw.sheets.get(sheet_name), False, problems,
+        raw.unsaved_formulas.get(sheet_name, frozenset()),
     )
     return _read_settings(table, raw.path.name, problems)
 
@@ -558,7 +572,7 @@ def load_facility(
         sheet_name = found.get(declared.name)
         tables[declared.name] = _read_table(
             declared, sheet_name, raw.sheets.get(sheet_name) if sheet_name else None, settings.day_first,
-            problems,
+            problems, raw.unsaved_formulas.get(sheet_name, frozenset()),
         )
     standards = _read_standards(tables.pop("Standards"), problems)
 

@@ -31,7 +31,10 @@ def problems_text(workbook: str, as_of: dt.datetime, problems: list[Problem], ma
         lines.append(sheet or "Workbook")
         for problem in group:
             where = problem.cell or (problem.column and f"[{problem.column}]") or "-"
-            lines.append(f"  {where:<8} {problem.severity:<7} {problem.code:<17} {problem.message}")
+            # A value quoted in the message may contain line breaks, which are joined so that
+            # each problem stays on one line.
+            message = " / ".join(problem.message.splitlines())
+            lines.append(f"  {where:<8} {problem.severity:<7} {problem.code:<17} {message}")
     if len(shown) < len(problems):
         lines.append("")
         lines.append(

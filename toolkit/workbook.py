@@ -1,15 +1,22 @@
 """Open a facility workbook file and return its sheets as grids of cell values.
 
 python-calamine reads the file (it is several times faster than openpyxl; the
-measurements are in docs/performance.md). Everything that can go wrong with
-the file itself ends here as a ``WorkbookUnreadable`` with one clear line.
+measurements are in docs/performance.md). The sheet XML is then searched for
+two things calamine does not report: date cells whose format shows no time, and
+formulas with no saved result. Everything that can go wrong with the file
+itself ends here as a ``WorkbookUnreadable`` with one clear line.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import posixpath
+import re
 import zipfile
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, field
 from pathlib import Path
+from xml.etree import ElementTree
 
 from toolkit.errors import WorkbookUnreadable
 
@@ -28,6 +35,8 @@ class RawWorkbook:
     path: Path
     sheets: dict[str, list[list]]
     lock_file: Path | None
+    # Per sheet, the 0-based (row, column) of each formula cell with no saved result.
+    unsaved_formulas: dict[str, set[tuple[int, int]]] = field(default_factory=dict)
 
 
 def _refuse(path: Path, what: str) -> WorkbookUnreadable:
@@ -114,4 +123,189 @@ def read_workbook(path: str | Path) -> RawWorkbook:
         raise _refuse(
             path, f"the workbook cannot be read ({reason}). Re-save it in Excel or LibreOffice as .xlsx."
         ) from None
-    return RawWorkbook(path=path, sheets=sheets, lock_file=find_lock_file(path))
+    try:
+        with zipfile.ZipFile(path) as archive:
+            try:
+                parts = _sheet_parts(archive)
+            except (KeyError, ValueError, ElementTree.ParseError):
+                # NOTE: calamine read the file, so only odd relationships end here. The
+                # values are then kept as calamine returned them.
+                parts = {}
+            _drop_hidden_times(archive, parts, sheets)
+            unsaved_formulas = _find_unsaved_formulas(archive, parts)
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
+        raise _refuse(
+            path, "the file is damaged or incomplete. Restore it from a backup or re-save it in Excel."
+        ) from None
+    return RawWorkbook(path=path, sheets=sheets, lock_file=find_lock_file(path), unsaved_formulas=unsaved_formulas)
+
+
+# python-calamine returns a datetime for every date cell whose value has a time
+# of day, whatever the cell's number format. By the workbook conventions a date
+# whose format shows no time counts as a date only, so such cells are found from
+# the styles and sheet XML and cut back to their date.
+
+_MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_RELATIONSHIP_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PACKAGE_RELATIONSHIP_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+
+# Built-in number formats that show a date and no time: mm-dd-yy, d-mmm-yy, d-mmm
+# and mmm-yy (the built-in format table is openpyxl.styles.numbers.BUILTIN_FORMATS).
+_BUILTIN_DATE_FORMATS = frozenset({14, 15, 16, 17})
+
+_FORMAT_LITERALS = re.compile(r'"[^"]*"|\\.|[_*].')
+_FORMAT_BRACKETS = re.compile(r"\[([^\]]*)\]")
+_CELL_TAG_START = re.compile(rb"<(?:\w+:)?c\s")
+_CELL_REFERENCE = re.compile(rb'\sr="([A-Z]+)(\d+)"')
+
+
+def _format_section(format_code: str) -> str:
+    """Return the first section of a number format, lower case, without literals and colours.
+
+    Quoted text, escaped characters and bracketed colours or locales are
+    dropped. Elapsed-time brackets such as ``[h]`` keep their letters.
+    """
+    section = _FORMAT_LITERALS.sub("", format_code).split(";")[0]
+
+    def keep_elapsed(match: re.Match) -> str:
+        inner = match.group(1).casefold()
+        return inner if inner and set(inner) <= set("hms") else ""
+
+    return _FORMAT_BRACKETS.sub(keep_elapsed, section).casefold()
+
+
+def format_shows_time(format_code: str) -> bool:
+    """Return True when an Excel number format code displays hours, minutes or seconds."""
+    section = _format_section(format_code)
+    return "h" in section or "s" in section or "am/pm" in section or "a/p" in section
+
+
+def format_shows_date_only(format_code: str) -> bool:
+    """Return True when an Excel number format code displays a date and no time of day."""
+    section = _format_section(format_code)
+    return ("d" in section or "y" in section) and not format_shows_time(format_code)
+
+
+def _date_only_styles(archive: zipfile.ZipFile) -> set[int]:
+    """Return the indexes of cell styles whose number format shows a date and no time."""
+    try:
+        root = ElementTree.fromstring(archive.read("xl/styles.xml"))
+    except KeyError:
+        return set()
+    custom = {
+        int(number_format.get("numFmtId", -1)): number_format.get("formatCode", "")
+        for number_format in root.iter(f"{_MAIN_NS}numFmt")
+    }
+    styles = set()
+    cell_formats = root.find(f"{_MAIN_NS}cellXfs")
+    for index, style in enumerate(cell_formats if cell_formats is not None else ()):
+        format_id = int(style.get("numFmtId", 0))
+        if format_id in custom:
+            date_only = format_shows_date_only(custom[format_id])
+        else:
+            date_only = format_id in _BUILTIN_DATE_FORMATS
+        if date_only:
+            styles.add(index)
+    return styles
+
+
+def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
+    """Return the archive member holding each sheet, by sheet name."""
+    book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    relationships = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    targets = {
+        relation.get("Id"): relation.get("Target", "")
+        for relation in relationships.iter(f"{_PACKAGE_RELATIONSHIP_NS}Relationship")
+    }
+    members = set(archive.namelist())
+    parts = {}
+    for sheet in book.iter(f"{_MAIN_NS}sheet"):
+        target = targets.get(sheet.get(f"{_RELATIONSHIP_NS}id"), "")
+        if target:
+            part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
+            if part in members:
+                parts[sheet.get("name")] = part
+    return parts
+
+
+def _column_index(letters: bytes) -> int:
+    index = 0
+    for letter in letters:
+        index = index * 26 + letter - 64
+    return index - 1
+
+
+def _cell_position(data: bytes, tag_start: int, tag_end: int) -> tuple[int, int] | None:
+    """Return the 0-based (row, column) named by the r attribute of the tag in ``data[tag_start:tag_end]``."""
+    reference = _CELL_REFERENCE.search(data, tag_start, tag_end)
+    if reference is None:
+        return None
+    return int(reference.group(2)) - 1, _column_index(reference.group(1))
+
+
+def _drop_hidden_times(archive: zipfile.ZipFile, parts: dict[str, str], sheets: dict[str, list[list]]) -> None:
+    """Replace date-times in cells formatted to show no time with their date."""
+    midnight = dt.time(0)
+    timed = [
+        name for name, grid in sheets.items()
+        if name in parts
+        and any(isinstance(value, dt.datetime) and value.time() != midnight for row in grid for value in row)
+    ]
+    if not timed:
+        return
+    try:
+        date_only = _date_only_styles(archive)
+    except (ValueError, ElementTree.ParseError):
+        return  # NOTE: unreadable styles leave the date-times as calamine returned them.
+    if not date_only:
+        return
+    # Searching for the style attribute alone took 5 ms on the 9 MB Escalations sheet of
+    # benchmarks/data/facility-1000.xlsx, against 110 ms for a whole-tag pattern, so each
+    # hit is checked afterwards to sit in a <c> tag.
+    styles = b"|".join(str(index).encode() for index in sorted(date_only))
+    style_attribute = re.compile(rb's="(?:' + styles + rb')"')
+    for name in timed:
+        grid = sheets[name]
+        data = archive.read(parts[name])
+        for hit in style_attribute.finditer(data):
+            start = data.rfind(b"<", 0, hit.start())
+            if not data[hit.start() - 1:hit.start()].isspace() or not _CELL_TAG_START.match(data, start):
+                continue
+            position = _cell_position(data, start, data.find(b">", hit.end()))
+            if position is None:
+                continue
+            row, column = position
+            if row < len(grid) and column < len(grid[row]) and isinstance(grid[row][column], dt.datetime):
+                grid[row][column] = grid[row][column].date()
+
+
+# A cell whose formula has no saved result: <c r="E7"><f>TODAY()</f><v></v></c>, or a
+# shared formula <f t="shared" si="0"/>, followed by an empty or absent <v>.
+_UNSAVED_FORMULA = re.compile(
+    rb"<(?:\w+:)?c\s([^>]*[^/>])>\s*"
+    rb"<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)\s*"
+    rb"(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*"
+    rb"</(?:\w+:)?c>"
+)
+
+
+def _find_unsaved_formulas(archive: zipfile.ZipFile, parts: dict[str, str]) -> dict[str, set[tuple[int, int]]]:
+    """Return, per sheet, the formula cells that have no saved result.
+
+    Excel and LibreOffice save each formula's result. A program that writes
+    formulas without calculating them leaves the result out, so calamine reads
+    the cell as blank.
+    """
+    found: dict[str, set[tuple[int, int]]] = {}
+    for name, part in parts.items():
+        data = archive.read(part)
+        if b"f>" not in data:  # every formula ends in </f> or </x:f>, or its shared master does
+            continue
+        cells = set()
+        for match in _UNSAVED_FORMULA.finditer(data):
+            position = _cell_position(data, match.start(1) - 1, match.end(1))
+            if position is not None:
+                cells.add(position)
+        if cells:
+            found[name] = cells
+    return found
