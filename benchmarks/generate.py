@@ -59,6 +59,12 @@ def generate(residents: int, path: Path, seed: int = 7) -> Path:
 
     rng = random.Random(seed)
     start = dt.date(2026, 6, 1)
+    # Every recorded event lies before this day, so a check at 2026-12-04 finds
+    # the workbook of a well-run facility rather than thousands of future dates.
+    last_day = dt.date(2026, 12, 3)
+
+    def day_after(first: dt.date, within: int) -> dt.date:
+        return min(first + dt.timedelta(days=rng.randrange(0, within)), last_day)
     contacts = []
     roles = list(schema.CONTACT_ROLES)
     for index in range(max(20, residents // 10)):
@@ -78,7 +84,8 @@ def generate(residents: int, path: Path, seed: int = 7) -> Path:
                                      "Incidents", "Check-ins")}
     for number in range(1, residents + 1):
         resident_id = f"R-{number:05d}"
-        admitted = start + dt.timedelta(days=rng.randrange(0, 150))
+        admitted = start + dt.timedelta(days=rng.randrange(0, 120))
+        consent = rng.choice(["Yes", "Limited", "No"])
         tables["Residents"].append({
             "Resident ID": resident_id,
             "Name": f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
@@ -90,8 +97,8 @@ def generate(residents: int, path: Path, seed: int = 7) -> Path:
             "Stable from": admitted + dt.timedelta(days=21) if rng.random() < 0.6 else None,
             "Case manager": rng.choice(contact_ids),
             "Complex risk": rng.choice(["Yes", "No", "No"]),
-            "Consent to share": rng.choice(["Yes", "Limited", "No"]),
-            "Share with": ", ".join(rng.sample(contact_ids, 2)),
+            "Consent to share": consent,
+            "Share with": ", ".join(rng.sample(contact_ids, 2)) if consent == "Limited" else None,
             "Notes": "Prefers shower in the morning; daughter visits Sundays.",
         })
         for domain in schema.CORE_DOMAINS + ("Other",):
@@ -110,22 +117,22 @@ def generate(residents: int, path: Path, seed: int = 7) -> Path:
                 "Start confirmed on": admitted + dt.timedelta(days=6) if rng.random() < 0.8 else None,
                 "Response standard (hours)": rng.choice([4, 24, 48]),
                 "If missed": "Call agency scheduler, then case manager; document in shift log.",
-                "Last reviewed on": admitted + dt.timedelta(days=rng.randrange(7, 60)),
+                "Last reviewed on": day_after(admitted + dt.timedelta(days=7), 60),
                 "Gap": "None",
                 "Notes": "",
             })
         for index in range(8):
-            opened = dt.datetime.combine(admitted + dt.timedelta(days=rng.randrange(1, 150)), dt.time(rng.randrange(24)))
-            closed = rng.random() < 0.85
+            opened = dt.datetime.combine(day_after(admitted, 150), dt.time(rng.randrange(24)))
+            closed = rng.random() < 0.85 and opened.date() < last_day - dt.timedelta(days=4)
             tables["Escalations"].append({
                 "Escalation ID": f"E-{number:05d}-{index}", "Resident ID": resident_id, "Opened at": opened,
                 "Category": rng.choice(schema.ESCALATION_CATEGORIES), "Observed": rng.choice(OBSERVED),
                 "Action taken": "Vitals taken, family notified, on-call RN paged.",
                 "Decision needed": "Does she need a PT re-eval or a higher level of supervision?",
                 "Needed by": opened + dt.timedelta(hours=24), "Contacted": rng.choice(contact_ids),
-                "Responded at": opened + dt.timedelta(hours=rng.randrange(1, 30)),
-                "Decision": "PT re-eval ordered; continue hourly rounding.",
-                "Decided at": opened + dt.timedelta(hours=30),
+                "Responded at": opened + dt.timedelta(hours=rng.randrange(1, 30)) if closed else None,
+                "Decision": "PT re-eval ordered; continue hourly rounding." if closed else None,
+                "Decided at": opened + dt.timedelta(hours=30) if closed else None,
                 "Follow-up": "Case manager confirms PT start date",
                 "Follow-up owner": rng.choice(contact_ids),
                 "Follow-up due": opened + dt.timedelta(days=3),
@@ -134,33 +141,32 @@ def generate(residents: int, path: Path, seed: int = 7) -> Path:
                 "Outcome": "Service started or changed" if closed else None,
             })
         for index in range(5):
-            opened_on = admitted + dt.timedelta(days=rng.randrange(0, 60))
+            opened_on = day_after(admitted, 60)
             tables["Risk Register"].append({
                 "Risk ID": f"K-{number:05d}-{index}", "Resident ID": resident_id,
                 "Risk": rng.choice(schema.RISKS), "Description": "Unsteady gait, poor safety awareness.",
                 "Controls": rng.choice(CONTROLS), "Warning signs": "More drowsy, skipping meals, new bruises.",
                 "Next step": "Call case manager for reassessment; consider step-up.",
                 "Owner": rng.choice(contact_ids), "Shared with": "", "Opened on": opened_on,
-                "Last reviewed on": opened_on + dt.timedelta(days=rng.randrange(0, 90)),
+                "Last reviewed on": day_after(opened_on, 90),
                 "Cadence": rng.choice(schema.CADENCES), "Status": rng.choice(["Active", "Closed"]),
             })
         for index in range(10):
             tables["Incidents"].append({
                 "Incident ID": f"I-{number:05d}-{index}", "Resident ID": resident_id,
-                "Occurred at": dt.datetime.combine(admitted + dt.timedelta(days=rng.randrange(0, 150)),
+                "Occurred at": dt.datetime.combine(day_after(admitted, 150),
                                                    dt.time(rng.randrange(24), rng.randrange(60))),
                 "Type": rng.choice(schema.INCIDENT_TYPES),
                 "Description": "Found on floor beside bed, no injury, vitals stable.",
             })
         for index in range(13):
             tables["Check-ins"].append({
-                "Held on": admitted + dt.timedelta(days=7 * (index + 1)), "Resident ID": resident_id,
+                "Held on": min(admitted + dt.timedelta(days=7 * (index + 1)), last_day), "Resident ID": resident_id,
                 "Attendees": ", ".join(rng.sample(contact_ids, 2)),
                 "Summary": "Reviewed map; PT continuing 3x/wk; no new concerns.",
             })
 
-    book = Workbook()
-    book.remove(book.active)
+    book = Workbook(write_only=True)
     _write(book.create_sheet("Residents"), [c.name for c in schema.RESIDENTS.columns], tables["Residents"])
     _write(book.create_sheet("Contacts"), [c.name for c in schema.CONTACTS.columns], contacts)
     for declared in (schema.AUTHORIZATION_MAP, schema.ESCALATIONS, schema.RISK_REGISTER, schema.INCIDENTS,
