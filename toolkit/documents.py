@@ -41,6 +41,10 @@ for staff who restyle the templates.
 - ``actions``: each with ``resident_id``, ``what``, ``owner``, ``due_at``,
   ``status``.
 
+``audit`` (the governance audit of one or many facilities for a period):
+the fields are listed in ``toolkit/audit_report.py``. ``charts`` contains
+ChartImage values, which print as pictures.
+
 How values are printed
 ======================
 
@@ -83,6 +87,10 @@ DOCUMENT_FIELDS: dict[str, tuple[str, ...]] = {
         "facility", "as_of", "workbook", "audience", "internal",
         "counts", "weekly_review", "residents", "actions",
     ),
+    "audit": (
+        "facility", "period", "as_of", "workbook", "audience", "internal",
+        "summary", "categories", "outcomes", "sources", "by_facility", "months", "notes", "charts",
+    ),
 }
 
 DOCUMENT_KINDS: tuple[str, ...] = tuple(DOCUMENT_FIELDS)
@@ -99,6 +107,18 @@ _LINE_BREAKS = re.compile("\r\n|[\r\v\f\x85\u2028\u2029]")
 _INVALID_XML_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 _SNIPPET_LENGTH = 60
+
+
+@dataclass(frozen=True)
+class ChartImage:
+    """A PNG picture for a context, printed where the template prints its field.
+
+    Only code puts pictures in a context: workbook values are strings, so they
+    still print as escaped text.
+    """
+
+    png: bytes
+    width_mm: float
 
 
 @dataclass(frozen=True)
@@ -184,7 +204,8 @@ class DocumentRenderer:
         document = DocxTemplate(io.BytesIO(template.data))
         try:
             document.render(
-                _clean_value(context), jinja_env=self._jinja_environment(), autoescape=True
+                _clean_value(_inline_images(document, context)), jinja_env=self._jinja_environment(),
+                autoescape=True,
             )
         except jinja2.TemplateError as error:
             raise TemplateError(
@@ -256,6 +277,27 @@ def _clean_value(value: Any) -> Any:
     if isinstance(value, (list, tuple)):
         return [_clean_value(item) for item in value]
     return value
+
+
+def _inline_images(document, value: Any) -> Any:
+    """Return a copy of ``value`` with each ChartImage replaced by a docxtpl InlineImage of ``document``.
+
+    An InlineImage prints its drawing XML through ``__html__``, which the
+    escaping in ``_escape_value`` keeps as markup.
+    """
+    from docx.shared import Mm
+    from docxtpl import InlineImage
+
+    def replace(item: Any) -> Any:
+        if isinstance(item, ChartImage):
+            return InlineImage(document, io.BytesIO(item.png), width=Mm(item.width_mm))
+        if isinstance(item, dict):
+            return {key: replace(entry) for key, entry in item.items()}
+        if isinstance(item, (list, tuple)):
+            return [replace(entry) for entry in item]
+        return item
+
+    return replace(value)
 
 
 # ---------------------------------------------------------------- template checks
