@@ -338,3 +338,50 @@ def schedule_command(config: str, once: bool, check_only: bool) -> None:
         run_forever(runner, now_utc, time.sleep)
     except KeyboardInterrupt:
         logging.getLogger("handoff.schedule").info("Schedule stopped.")
+
+
+@main.command("audit")
+@click.argument("workbooks", nargs=-1, required=True, type=click.Path(), metavar="WORKBOOK...")
+@click.option("--from", "date_from", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE",
+              help="First day of the period, e.g. 2026-11-01, in each facility's time zone.")
+@click.option("--to", "date_to", required=True, type=click.DateTime(formats=["%Y-%m-%d"]), metavar="DATE",
+              help="Last day of the period, counted to the end of that day.")
+@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False),
+              help="Folder to write governance-audit.docx and governance-audit.xlsx into.")
+@as_of_option
+@click.option("--templates", "templates_dir", type=click.Path(file_okay=False, exists=True),
+              help="Folder of restyled templates; an audit.docx found there replaces the default.")
+def audit_command(workbooks: tuple[str, ...], date_from: dt.datetime, date_to: dt.datetime, out_dir: str,
+                  as_of: str | None, templates_dir: str | None) -> None:
+    """Write the governance audit of one or many facility workbooks for a period.
+
+    Counts whether escalation standards were met, service gaps were resolved,
+    risks were reviewed after incidents and maps were completed in time. A
+    folder means every .xlsx workbook in it. Exits 2 when a workbook
+    cannot be read or lacks a required sheet, and then writes nothing.
+
+    Example: handoff audit facilities/ --from 2026-11-01 --to 2026-11-30 --out audit-november
+    """
+    from toolkit.audit import HEADLINE_MEASURES, Period, audit_workbooks, expand_workbook_arguments
+    from toolkit.audit_report import write_audit
+
+    start, end = date_from.date(), date_to.date()
+    if end < start:
+        raise click.UsageError(f"--to {end} is before --from {start}. Give the first day of the period to --from.")
+    out = Path(out_dir)
+    if any(Path(argument).is_dir() and Path(argument).resolve() == out.resolve() for argument in workbooks):
+        raise click.UsageError(
+            "--out names the folder of workbooks being audited, so the next audit of that folder would read "
+            "governance-audit.xlsx as a workbook. Choose another folder."
+        )
+    paths = expand_workbook_arguments(workbooks)
+    result = audit_workbooks(paths, Period(start, end), parse_as_of(as_of) or now_utc())
+    files = write_audit(result, out, Path(templates_dir) if templates_dir else None)
+
+    count = len(result.facilities)
+    click.echo(f"Governance audit of {result.combined.name if count == 1 else f'{count} facilities'}, "
+               f"{result.period.label}")
+    for key in HEADLINE_MEASURES:
+        figure = result.combined.figure(key)
+        click.echo(f"  {figure.label}: {figure.result_text}")
+    click.echo(f"Wrote {' and '.join(path.name for path in files)} to {out_dir}")
