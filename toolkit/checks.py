@@ -141,7 +141,7 @@ def check_references(facility: Facility) -> None:
             value = record.get(column_name)
             if value is None:
                 continue
-            identifiers = value if isinstance(value, list) else [value]
+            identifiers = value if isinstance(value, (list, tuple)) else [value]
             for identifier in identifiers:
                 if values.id_key(identifier) in known:
                     continue
@@ -200,6 +200,8 @@ def check_future_moments(facility: Facility) -> None:
     as_of = facility.as_of
     as_of_date = as_of.date()
     shown_as_of = as_of.strftime("%Y-%m-%d %H:%M")
+    wall_clock = as_of.replace(tzinfo=None)
+    near_start, near_end = wall_clock - dt.timedelta(days=1), wall_clock + dt.timedelta(days=1)
     for sheet_name, columns in PAST_MOMENTS.items():
         for record in facility.tables[sheet_name]:
             for column in columns:
@@ -207,7 +209,14 @@ def check_future_moments(facility: Facility) -> None:
                 if value is None:
                     continue
                 if isinstance(value, dt.datetime):
-                    future = facility.localize(value) > as_of
+                    # Wall-clock times more than a day from the as-of time cannot be
+                    # reordered by a UTC offset, so only the near ones are converted.
+                    if value < near_start:
+                        future = False
+                    elif value > near_end:
+                        future = True
+                    else:
+                        future = facility.localize(value) > as_of
                 else:
                     future = value > as_of_date
                 if future:

@@ -43,25 +43,26 @@ class Settings:
 class Record:
     """One data row of a sheet: parsed values, raw text and the columns with errors."""
 
-    __slots__ = ("table", "row", "values", "raw", "errors", "left_out")
+    __slots__ = ("table", "row", "values", "raw", "errors", "left_out", "get")
 
     def __init__(self, table: Table, row: int):
         self.table = table
         self.row = row  # Excel row number, 1-based
         self.values: dict[str, object] = {}
-        self.raw: dict[str, str] = {}
+        # Return the parsed value of a column, or None when blank or unreadable.
+        # Bound straight to the dict because checks and due rules call it a million
+        # times on a large workbook.
+        self.get = self.values.get
+        self.raw: dict[str, object] = {}  # cell values as read, for messages
         self.errors: set[str] = set()
         # Set on the later row of a duplicate ID or resident-and-domain pair,
         # which the due rules leave out.
         self.left_out = False
 
-    def get(self, column: str):
-        """Return the parsed value of a column, or None when blank or unreadable."""
-        return self.values.get(column)
-
     def text(self, column: str) -> str:
-        """Return the cell's text as found in the workbook."""
-        return self.raw.get(column, "")
+        """Return the cell's text as found in the workbook, with outer spaces removed."""
+        raw = self.raw.get(column)
+        return "" if raw is None else values.clean_text(raw)
 
     def has_error(self, column: str) -> bool:
         return column in self.errors
@@ -240,6 +241,24 @@ def _locate_header(sheet: schema.Sheet, grid: list[list]) -> tuple[int | None, d
     return None, {}
 
 
+class _Outcome:
+    """What reading one raw value in one column gives: the parsed value and any problems.
+
+    Outcomes depend only on the column and the raw value, so the reader keeps
+    one per distinct value of a column and reuses it for every cell that
+    holds the same value (choices, IDs and dates repeat a great deal).
+    """
+
+    __slots__ = ("parsed", "problems")
+
+    def __init__(self, parsed, problems: tuple[tuple[str, str, str, str], ...] = ()):
+        self.parsed = parsed
+        self.problems = problems  # (code, severity, value shown, message)
+
+
+_BLANK = _Outcome(None)
+
+
 class _Reader:
     """Reads the cells of one table by their declared types."""
 
@@ -247,9 +266,17 @@ class _Reader:
         self.table = table
         self.day_first = day_first
         self.problems = problems
+        self.settings_sheet = table.sheet in (schema.SETTINGS, schema.STANDARDS)
+        self.memos: dict[str, dict] = {}
 
-    def report(self, code: str, severity: str, record: Record, column: str, value: str, message: str):
-        if severity == ERROR and self.table.sheet in (schema.SETTINGS, schema.STANDARDS):
+    def report_formula(self, record: Record, name: str) -> None:
+        self.report(record, name, "VALUE-FORMULA", WARNING, "",
+                    f"{name} contains a formula with no saved result (the file was written by a program "
+                    "that does not calculate), so it counts as blank. Open the workbook in Excel or "
+                    "LibreOffice, save it, and run this again.")
+
+    def report(self, record: Record, column: str, code: str, severity: str, value: str, message: str) -> None:
+        if severity == ERROR and self.settings_sheet:
             code = "SETTING-INVALID"  # a setting or standard that cannot be used
         self.problems.append(
             Problem(code, severity, self.table.name, record.row, column, record.cell(column), value, message)
@@ -257,40 +284,36 @@ class _Reader:
         if severity == ERROR:
             record.errors.add(column)
 
-    def read_cell(self, record: Record, column: schema.Column, raw_value, unsaved_formula: bool = False) -> None:
-        name = column.name
-        if raw_value is None or raw_value == "":
-            text = ""
-        else:
-            text = values.clean_text(raw_value)
-        record.raw[name] = text
-        shown = "" if self.table.sheet is schema.RESIDENTS and name == "Name" else text
+    def outcome(self, column: schema.Column, raw_value) -> _Outcome:
+        """Read a raw value by the column's type, without reference to any row."""
+        kind = column.type
+        value_type = type(raw_value)
+        if value_type is dt.date and kind in (schema.DATE, schema.DATETIME):
+            return _Outcome(raw_value)
+        if value_type is dt.datetime and kind == schema.DATETIME:
+            return _Outcome(raw_value)
+        if value_type is dt.datetime and kind == schema.DATE:
+            return _Outcome(raw_value.date())
 
-        if unsaved_formula:
-            self.report(
-                "VALUE-FORMULA", WARNING, record, name, "",
-                f"{name} contains a formula with no saved result (the file was written by a program that "
-                "does not calculate), so it counts as blank. Open the workbook in Excel or LibreOffice, "
-                "save it, and run this again.",
-            )
+        name = column.name
+        text = "" if raw_value is None or raw_value == "" else values.clean_text(raw_value)
+        shown = "" if self.table.sheet is schema.RESIDENTS and name == "Name" else text
+        problems: list[tuple[str, str, str, str]] = []
 
         if text and isinstance(raw_value, str) and values.is_placeholder(text):
             if not (column.type == schema.CHOICE and values.match_choice(text, column.choices)):
-                self.report(
-                    "VALUE-PLACEHOLDER", WARNING, record, name, shown,
-                    f'{name} "{text}" is a placeholder and counts as blank. '
-                    "Enter the real value, or leave the cell empty.",
-                )
+                problems.append(("VALUE-PLACEHOLDER", WARNING, shown,
+                                 f'{name} "{text}" is a placeholder and counts as blank. '
+                                 "Enter the real value, or leave the cell empty."))
                 text = ""
         if not text:
             if column.blank_means:
-                record.values[name] = column.blank_means
-            elif column.required and self.table.sheet is not schema.SETTINGS:
+                return _Outcome(column.blank_means, tuple(problems))
+            if column.required and self.table.sheet is not schema.SETTINGS:
                 # A blank setting takes its default, so only data sheets require values.
-                self.report("VALUE-REQUIRED", ERROR, record, name, "", f"{name} is required. Fill in this cell.")
-            return
+                problems.append(("VALUE-REQUIRED", ERROR, "", f"{name} is required. Fill in this cell."))
+            return _Outcome(None, tuple(problems)) if problems else _BLANK
 
-        kind = column.type
         try:
             if kind in (schema.TEXT, schema.ID):
                 parsed = text
@@ -299,12 +322,10 @@ class _Reader:
                 if parsed is None:
                     hint = values.nearest(text, column.choices)
                     advice = f'Did you mean "{hint}"?' if hint else "Pick a value from the dropdown list."
-                    self.report(
-                        "VALUE-CHOICE", ERROR, record, name, shown,
-                        f'{name} "{text}" is not an allowed value. {advice} '
-                        f"Allowed: {', '.join(column.choices)}.",
-                    )
-                    return
+                    problems.append(("VALUE-CHOICE", ERROR, shown,
+                                     f'{name} "{text}" is not an allowed value. {advice} '
+                                     f"Allowed: {', '.join(column.choices)}."))
+                    return _Outcome(None, tuple(problems))
             elif kind == schema.DATE:
                 parsed = values.parse_date(raw_value, self.day_first)
             elif kind == schema.DATETIME:
@@ -314,13 +335,14 @@ class _Reader:
             elif kind == schema.NUMBER:
                 parsed = values.parse_number(raw_value)
             elif kind == schema.LIST:
+                # NOTE: one list is shared by every cell holding the same text, so callers must not change it.
                 parsed = values.parse_id_list(raw_value)
             else:  # pragma: no cover - the schema declares only the types above
                 raise AssertionError(kind)
         except ValueError as error:
-            self.report("VALUE-TYPE", ERROR, record, name, shown, _type_message(name, kind, text, error))
-            return
-        record.values[name] = parsed
+            problems.append(("VALUE-TYPE", ERROR, shown, _type_message(name, kind, text, error)))
+            return _Outcome(None, tuple(problems))
+        return _Outcome(parsed, tuple(problems))
 
 
 _EXPECTED = {
@@ -388,16 +410,45 @@ def _read_table(
             ))
 
     reader = _Reader(table, day_first, problems)
-    present_columns = [(declared.column(name), index) for name, index in table.columns.items()]
+    plan = []
+    for name, index in table.columns.items():
+        column = declared.column(name)
+        plan.append((name, index, column, reader.memos.setdefault(name, {}), reader.outcome(column, "")))
+
+    # This loop runs once per cell of every sheet, so each distinct value of a
+    # column is read once (the memo) and cells only look their outcome up.
     for row_index in range(header_index + 1, len(grid)):
         row = grid[row_index]
         width = len(row)
-        cells = [(column, index, row[index] if index < width else "") for column, index in present_columns]
-        if all(value is None or (isinstance(value, str) and not value.strip()) for _, _, value in cells):
+        cells = []
+        blank = True
+        for name, index, column, memo, blank_outcome in plan:
+            value = row[index] if index < width else ""
+            if value == "" or value is None:
+                cells.append((name, index, column, value, blank_outcome))
+                continue
+            if blank and not (type(value) is str and not value.strip()):
+                blank = False
+            key = ("bool", value) if type(value) is bool else value
+            outcome = memo.get(key)
+            if outcome is None:
+                outcome = memo[key] = reader.outcome(column, value)
+            cells.append((name, index, column, value, outcome))
+        if blank:
             continue
+
         record = Record(table, row_index + 1)
-        for column, index, value in cells:
-            reader.read_cell(record, column, value, (row_index, index) in unsaved_formulas)
+        parsed_values, raw_values = record.values, record.raw
+        for name, index, column, value, outcome in cells:
+            if value != "" and value is not None:
+                raw_values[name] = value
+            if unsaved_formulas and (row_index, index) in unsaved_formulas:
+                reader.report_formula(record, name)
+            if outcome.parsed is not None:
+                parsed_values[name] = outcome.parsed
+            if outcome.problems:
+                for code, severity, shown, message in outcome.problems:
+                    reader.report(record, name, code, severity, shown, message)
         table.records.append(record)
     return table
 

@@ -16,6 +16,7 @@ import re
 from toolkit.schema import PLACEHOLDERS
 
 _SPACES = re.compile(r"[ \t\u00a0\u2007\u202f]+")
+_UNUSUAL_SPACE = re.compile(r"[\t\u00a0\u2007\u202f]")
 
 MONTHS = {
     name: number
@@ -64,6 +65,8 @@ def clean_text(value: object) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     text = str(value)
+    if "\n" not in text and "\r" not in text and "  " not in text and not _UNUSUAL_SPACE.search(text):
+        return text.strip()
     lines = [_SPACES.sub(" ", line).strip() for line in text.replace("\r\n", "\n").split("\n")]
     return "\n".join(line for line in lines if line) if len(lines) > 1 else lines[0]
 

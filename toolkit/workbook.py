@@ -10,6 +10,7 @@ itself ends here as a ``WorkbookUnreadable`` with one clear line.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import posixpath
 import re
 import zipfile
@@ -249,7 +250,9 @@ def _drop_hidden_times(archive: zipfile.ZipFile, parts: dict[str, str], sheets: 
     timed = [
         name for name, grid in sheets.items()
         if name in parts
-        and any(isinstance(value, dt.datetime) and value.time() != midnight for row in grid for value in row)
+        # The type scan runs at C speed; only sheets holding date-times are walked in Python.
+        and dt.datetime in set(map(type, itertools.chain.from_iterable(grid)))
+        and any(type(value) is dt.datetime and value.time() != midnight for row in grid for value in row)
     ]
     if not timed:
         return

@@ -1,0 +1,155 @@
+"""`handoff due` as a report workbook and an iCalendar file, and `--owner`."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import openpyxl
+from click.testing import CliRunner
+from icalendar import Calendar
+
+from conftest import BASE_CONTACTS, BASE_RESIDENT, full_map
+from toolkit.cli import main
+
+AS_OF = "2026-12-04T09:00"
+
+
+def run_cli(*arguments):
+    return CliRunner().invoke(main, [str(argument) for argument in arguments])
+
+
+def escalation(identifier, resident, contacted, opened, category="Acute confusion"):
+    return {"Escalation ID": identifier, "Resident ID": resident, "Opened at": opened, "Category": category,
+            "Observed": "=HYPERLINK(\"http://example.org\")", "Decision needed": "+1 call back", "Contacted": contacted}
+
+
+def facility_with_two_owners(make_workbook, **overrides):
+    residents = [
+        dict(BASE_RESIDENT),
+        dict(BASE_RESIDENT, **{"Resident ID": "R2", "Name": "Bruno Sample", "Consent to share": "No"}),
+        dict(BASE_RESIDENT, **{"Resident ID": "R3", "Name": "Cleo Third", "Consent to share": "Limited",
+                               "Share with": "HH1"}),
+    ]
+    sheets = dict(
+        residents=residents,
+        authorization_map=full_map("R1") + full_map("R2") + full_map("R3"),
+        escalations=[
+            escalation("E1", "R1", "HH1", dt.datetime(2026, 12, 4, 6, 0)),   # due 10:00, due soon
+            escalation("E2", "R2", "HH1", dt.datetime(2026, 12, 3, 6, 0)),   # due Dec 3 10:00, overdue
+            escalation("E3", "R3", "HH1", dt.datetime(2026, 12, 4, 7, 0)),   # due 11:00, due soon
+            escalation("E4", "R1", "CM1", dt.datetime(2026, 12, 4, 8, 0)),   # due 12:00, due soon
+        ],
+        check_ins=[{"Held on": dt.date(2026, 12, 1), "Resident ID": r} for r in ("R1", "R2", "R3")],
+        settings={"Facility name": "Maple Test"},
+    )
+    sheets.update(overrides)
+    return make_workbook(**sheets)
+
+
+def test_owner_filter_respects_consent(make_workbook):
+    workbook = facility_with_two_owners(make_workbook)
+
+    result = run_cli("due", workbook, "--as-of", AS_OF, "--owner", "hh1", "--format", "json")
+
+    import json
+    items = json.loads(result.output)["items"]
+    # HH1 owns E1 (R1, consent Yes), E2 (R2, consent No) and E3 (R3, Limited to HH1).
+    assert [(item["ref"], item["resident_id"]) for item in items] == [("E1", "R1"), ("E3", "R3")]
+
+
+def test_owner_unknown_is_one_line(make_workbook):
+    result = run_cli("due", facility_with_two_owners(make_workbook), "--as-of", AS_OF, "--owner", "ZZ9")
+
+    assert result.exit_code == 2
+    assert "ZZ9" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_xlsx_report_reads_back(make_workbook, tmp_path):
+    workbook = facility_with_two_owners(make_workbook)
+    out = tmp_path / "due.xlsx"
+
+    # A 2-day horizon leaves out the map reviews due Dec 8.
+    result = run_cli("due", workbook, "--as-of", AS_OF, "--horizon", "2", "--format", "xlsx", "-o", out)
+
+    assert result.exit_code == 0, result.output
+    book = openpyxl.load_workbook(out)
+    assert book.sheetnames == ["All items", "CM1", "HH1"]
+    sheet = book["All items"]
+    assert "Maple Test" in sheet["A1"].value
+    assert "2026-12-04T09:00:00-05:00" in sheet["A2"].value
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows(min_row=5, max_col=5)]
+    # Overdue first (E2 due Dec 3 10:00), then due soon by time: E1 10:00, E3 11:00, E4 12:00.
+    assert [(row[0], row[2], row[4]) for row in rows] == [
+        ("overdue", "ESC-RESPONSE", "E2"), ("due soon", "ESC-RESPONSE", "E1"),
+        ("due soon", "ESC-RESPONSE", "E3"), ("due soon", "ESC-RESPONSE", "E4"),
+    ]
+    assert rows[0][1] == dt.datetime(2026, 12, 3, 10, 0)
+    assert sheet["A5"].fill.start_color.rgb.endswith("F8CBAD")
+    assert sheet["A6"].fill.start_color.rgb.endswith("FFE699")
+    link = sheet["C5"].hyperlink
+    assert link.target == workbook.name
+    assert link.location == "'Escalations'!A3"
+    assert [row[0].value for row in book["HH1"].iter_rows(min_row=5, max_col=1)] == [
+        "overdue", "due soon", "due soon"
+    ]
+
+
+def test_xlsx_writes_text_as_text(make_workbook, tmp_path):
+    residents = [dict(BASE_RESIDENT, **{"Resident ID": "@R1"})]
+    workbook = make_workbook(residents=residents, authorization_map=full_map("@R1")[:3])
+    out = tmp_path / "due.xlsx"
+
+    run_cli("due", workbook, "--as-of", AS_OF, "--format", "xlsx", "-o", out)
+
+    sheet = openpyxl.load_workbook(out)["All items"]
+    cell = sheet["D5"]
+    assert cell.value == "@R1"
+    assert cell.data_type == "s"
+
+
+def test_xlsx_requires_output(make_workbook):
+    result = run_cli("due", facility_with_two_owners(make_workbook), "--format", "xlsx")
+
+    assert result.exit_code == 2
+    assert "-o/--output" in result.output
+
+
+def events(path):
+    return {str(event["uid"]): event for event in Calendar.from_ical(path.read_bytes()).walk("VEVENT")}
+
+
+def test_ics_uids_stable_across_runs(make_workbook, tmp_path):
+    workbook = facility_with_two_owners(make_workbook)
+    first, second = tmp_path / "week1.ics", tmp_path / "week2.ics"
+
+    run_cli("due", workbook, "--as-of", AS_OF, "--horizon", "2", "--format", "ics", "-o", first)
+    run_cli("due", workbook, "--as-of", "2026-12-04T09:30", "--horizon", "2", "--format", "ics", "-o", second)
+
+    first_events, second_events = events(first), events(second)
+    assert len(first_events) == 4
+    assert set(first_events) == set(second_events)
+    e1 = [event for event in first_events.values() if "E1" in str(event["summary"])][0]
+    assert e1.decoded("dtstart") == dt.datetime(2026, 12, 4, 10, 0, tzinfo=e1.decoded("dtstart").tzinfo)
+    assert str(e1.decoded("dtstart").tzinfo) == "America/New_York"
+    assert int(second_events[str(e1["uid"])]["sequence"]) > int(e1["sequence"])
+    assert len(e1.walk("VALARM")) == 1
+
+
+def test_ics_cancels_resolved_item(make_workbook, tmp_path):
+    workbook = facility_with_two_owners(make_workbook)
+    first, second = tmp_path / "week1.ics", tmp_path / "week2.ics"
+    run_cli("due", workbook, "--as-of", AS_OF, "--horizon", "2", "--format", "ics", "-o", first)
+    answered = [escalation("E1", "R1", "HH1", dt.datetime(2026, 12, 4, 6, 0))]
+    answered[0]["Responded at"] = dt.datetime(2026, 12, 4, 8, 0)
+    workbook = facility_with_two_owners(make_workbook, escalations=answered)
+
+    result = run_cli("due", workbook, "--as-of", AS_OF, "--horizon", "2", "--format", "ics", "-o", second,
+                     "--previous", first)
+
+    assert result.exit_code == 0, result.output
+    # Only E1 is left and it was answered, so all four escalation events are cancelled.
+    old_uids = set(events(first))
+    cancelled = {uid for uid, event in events(second).items() if str(event.get("status")) == "CANCELLED"}
+    assert len(old_uids) == 4
+    assert cancelled == old_uids
