@@ -154,8 +154,8 @@ GAPS = {
 #   I2 R1 Nov 2 08:00: window Nov 2 to Nov 5 misses Nov 6, not met;
 #      controls changed Nov 6, met.
 #   I3 R2 Nov 15: no risk row, not met for both.
-#   I4 R1 Nov 29 12:00: window runs to Dec 2 12:00, after the cutoff, and
-#      no review yet, so not yet due; no change since Nov 29, not met.
+#   I4 R1 Nov 29 12:00: the window runs to Dec 2 12:00, after the cutoff,
+#      and has no review yet, so not yet due. No change since Nov 29, not met.
 #   I5 R1 Oct 31: outside the period.
 #   I1 again (a duplicate Incident ID) on Nov 20: excluded.
 # Incidents 4; reviewed in time 1 of 3 = 33%, 1 not yet due, 1 excluded;
@@ -424,6 +424,18 @@ def test_as_of_inside_period_is_cutoff(make_workbook):
     assert counts(after.result.figure(audit.ESCALATION_RESPONSE)) == (0, 1, 0, 0)
 
 
+def test_missing_required_column_excludes_rows(make_workbook):
+    # Without its Occurred at column no incident can be placed in a period,
+    # so both rows are excluded rather than silently left out.
+    incidents = [{"Incident ID": "I1", "Resident ID": "R1", "Type": "Fall"},
+                 {"Incident ID": "I2", "Resident ID": "R1", "Type": "Fall"}]
+    result = audit_workbook(make_workbook(incidents=incidents), NOVEMBER, AS_OF)
+    figure = result.result.figure(audit.INCIDENTS)
+    assert (figure.numerator, figure.excluded) == (0, 2)
+    notes = {e.note for e in result.events if e.measure == audit.INCIDENT_REVIEW}
+    assert notes == {"the sheet has no Occurred at column"}
+
+
 def test_period_rejects_end_before_start():
     with pytest.raises(ValueError, match="before it starts"):
         Period(dt.date(2026, 11, 30), dt.date(2026, 11, 1))
@@ -638,6 +650,13 @@ def test_cli_folder_of_workbooks(facility_workbook, second_workbook, tmp_path):
     assert "Escalations responded to within standard: 60% (3 of 5)" in result.output
     facilities = {row["Facility"] for row in sheet_rows(out / "governance-audit.xlsx", "By facility")}
     assert facilities == {"Maple Court", "South House", "All facilities"}
+    assert "2 facilities: Maple Court, South House" in all_text(out / "governance-audit.docx")
+    tables = docx.Document(str(out / "governance-audit.docx")).tables
+    (by_facility,) = [table for table in tables if table.rows[0].cells[0].text == "Facility"]
+    assert [[cell.text for cell in row.cells][:3] for row in by_facility.rows[1:]] == [
+        ["Maple Court", "5", "50% (2 of 4)"],
+        ["South House", "1", "100% (1 of 1)"],
+    ]
 
 
 def test_cli_to_before_from_is_usage_error(facility_workbook, tmp_path):

@@ -403,6 +403,11 @@ def _utc(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.timezone.utc)
 
 
+def _column_missing(record: Record, column: str) -> bool:
+    """Return True when the sheet lacks a required (★) column, so no row can be read by it."""
+    return column not in record.table.columns and record.table.sheet.column(column).required
+
+
 def _day(value) -> dt.date | None:
     """Return the date of a parsed date or date-time cell value."""
     if value is None:
@@ -437,13 +442,13 @@ class FacilityAuditor:
     def placed(self, record: Record, column: str) -> tuple[bool, dt.date | None]:
         """Return whether the row belongs to the audit by ``column``'s date, and that date.
 
-        A row belongs when its date lies in the period, or when the cell is
-        filled in but cannot be read, so the row cannot be placed and is
-        counted as excluded.
+        A row belongs when its date lies in the period. It also belongs when
+        the cell has an error or its required column is missing, because then
+        the row cannot be placed and is counted as excluded.
         """
         day = _day(record.get(column))
         if day is None:
-            return record.has_error(column), None
+            return record.has_error(column) or _column_missing(record, column), None
         return day in self.period, day
 
     def row_error(self, record: Record, *columns: str) -> str:
@@ -458,6 +463,8 @@ class FacilityAuditor:
         for column in columns:
             if record.has_error(column):
                 return f"{column} has an error"
+            if _column_missing(record, column):
+                return f"the sheet has no {column} column"
         return ""
 
     def moment(self, record: Record, column: str) -> dt.datetime | None:
@@ -698,7 +705,8 @@ class FacilityAuditor:
             admitted, transition = record.get("Admitted on"), record.get("Last transition on")
             anchor = max((day for day in (admitted, transition) if day is not None), default=None)
             if anchor is None:
-                belongs = record.has_error("Admitted on") or record.has_error("Last transition on")
+                belongs = (record.has_error("Admitted on") or record.has_error("Last transition on")
+                           or _column_missing(record, "Admitted on"))
             else:
                 belongs = anchor in self.period
             if not belongs:
@@ -708,11 +716,9 @@ class FacilityAuditor:
             def event(result: str, note: str = "") -> Event:
                 return Event(MAP_COMPLETE, result, anchor, "Residents", record.row, reference, note=note)
 
-            if record.left_out or record.get("Resident ID") is None or record.has_error("Resident ID"):
-                yield event(EXCLUDED, "duplicate or missing Resident ID")
-                continue
-            if record.has_error("Admitted on") or record.has_error("Last transition on"):
-                yield event(EXCLUDED, "Admitted on or Last transition on has an error")
+            problem = self.row_error(record, "Admitted on", "Last transition on")
+            if problem:
+                yield event(EXCLUDED, problem)
                 continue
 
             last_day = anchor + dt.timedelta(days=map_due)

@@ -120,11 +120,19 @@ def _facility_names(result: AuditResult) -> list[str]:
     ]
 
 
+# Above this many facilities the header names only their number; the Source workbooks table lists them.
+MAX_NAMED_FACILITIES = 3
+
+
 def _facility_label(result: AuditResult) -> str:
-    names = [facility_audit.facility for facility_audit in result.facilities]
-    if len(names) == 1:
+    """Return the facility line of the header: its name, or how many facilities and which."""
+    names = list(dict.fromkeys(facility_audit.facility for facility_audit in result.facilities))
+    count = len(result.facilities)
+    if count == 1:
         return names[0]
-    return f"{len(names)} facilities: {', '.join(names)}"
+    if len(names) > MAX_NAMED_FACILITIES:
+        return f"{count} facilities (listed under Source workbooks)"
+    return f"{count} facilities: {', '.join(names)}"
 
 
 def audit_context(result: AuditResult, charts: dict[str, bytes]) -> dict:
