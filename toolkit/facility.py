@@ -45,15 +45,15 @@ class Record:
 
     __slots__ = ("table", "row", "values", "raw", "errors", "left_out", "get")
 
-    def __init__(self, table: Table, row: int):
+    def __init__(self, table: Table, row: int, parsed: dict | None = None, raw: dict | None = None):
         self.table = table
         self.row = row  # Excel row number, 1-based
-        self.values: dict[str, object] = {}
+        self.values: dict[str, object] = {} if parsed is None else parsed
         # Return the parsed value of a column, or None when blank or unreadable.
         # Bound straight to the dict because checks and due rules call it a million
         # times on a large workbook.
         self.get = self.values.get
-        self.raw: dict[str, object] = {}  # cell values as read, for messages
+        self.raw: dict[str, object] = {} if raw is None else raw  # cell values as read, for messages
         self.errors: set[str] = set()
         # Set on the later row of a duplicate ID or resident-and-domain pair,
         # which the due rules leave out.
@@ -294,6 +294,10 @@ class _Reader:
             return _Outcome(raw_value)
         if value_type is dt.datetime and kind == schema.DATE:
             return _Outcome(raw_value.date())
+        if value_type is str and (kind is schema.TEXT or kind is schema.ID):
+            text = values.clean_text(raw_value)
+            if text and not values.is_placeholder(text):
+                return _Outcome(text)
 
         name = column.name
         text = "" if raw_value is None or raw_value == "" else values.clean_text(raw_value)
@@ -410,47 +414,75 @@ def _read_table(
             ))
 
     reader = _Reader(table, day_first, problems)
-    plan = []
-    for name, index in table.columns.items():
-        column = declared.column(name)
-        plan.append((name, index, column, reader.memos.setdefault(name, {}), reader.outcome(column, "")))
-
-    # This loop runs once per cell of every sheet, so each distinct value of a
-    # column is read once (the memo) and cells only look their outcome up.
-    for row_index in range(header_index + 1, len(grid)):
-        row = grid[row_index]
-        width = len(row)
-        cells = []
-        blank = True
-        for name, index, column, memo, blank_outcome in plan:
-            value = row[index] if index < width else ""
-            if value == "" or value is None:
-                cells.append((name, index, column, value, blank_outcome))
-                continue
-            if blank and not (type(value) is str and not value.strip()):
-                blank = False
-            key = ("bool", value) if type(value) is bool else value
-            outcome = memo.get(key)
-            if outcome is None:
-                outcome = memo[key] = reader.outcome(column, value)
-            cells.append((name, index, column, value, outcome))
-        if blank:
-            continue
-
-        record = Record(table, row_index + 1)
-        parsed_values, raw_values = record.values, record.raw
-        for name, index, column, value, outcome in cells:
-            if value != "" and value is not None:
-                raw_values[name] = value
-            if unsaved_formulas and (row_index, index) in unsaved_formulas:
-                reader.report_formula(record, name)
-            if outcome.parsed is not None:
-                parsed_values[name] = outcome.parsed
-            if outcome.problems:
-                for code, severity, shown, message in outcome.problems:
-                    reader.report(record, name, code, severity, shown, message)
-        table.records.append(record)
+    _read_rows(reader, grid, header_index + 1, unsaved_formulas)
     return table
+
+
+def _is_blank(value) -> bool:
+    return value is None or value == "" or (type(value) is str and not value.strip())
+
+
+def _read_rows(reader: _Reader, grid: list[list], first_row: int, unsaved_formulas) -> None:
+    """Read every data row below the header into records of the reader's table.
+
+    The work runs column by column: each distinct value of a column is read
+    once (its outcome is kept in a memo), and rows are assembled from the
+    columns' outcomes at C speed with zip. A row whose known columns are all
+    blank is skipped.
+    """
+    table = reader.table
+    rows = grid[first_row:]
+    if not rows:
+        return
+    width = max(map(len, rows))
+    if any(len(row) != width for row in rows):
+        rows = [row + [""] * (width - len(row)) for row in rows]
+    names = list(table.columns)
+    indexes = [table.columns[name] for name in names]
+    raw_columns = [
+        [row[index] for row in rows] if index < width else [""] * len(rows) for index in indexes
+    ]
+
+    outcome_columns = []
+    for name, raw_column in zip(names, raw_columns):
+        column = table.sheet.column(name)
+        memo = reader.memos.setdefault(name, {})
+        if bool in set(map(type, raw_column)):
+            # True and 1.0 are equal dict keys, so a column holding booleans is
+            # keyed by type as well.
+            keys = [("bool", value) if type(value) is bool else value for value in raw_column]
+        else:
+            keys = raw_column
+        for key, value in zip(keys, raw_column):
+            if key not in memo:
+                memo[key] = reader.outcome(column, value)
+        outcome_columns.append(list(map(memo.__getitem__, keys)))
+
+    parsed_rows = zip(*[[outcome.parsed for outcome in outcomes] for outcomes in outcome_columns])
+    raw_rows = zip(*raw_columns)
+
+    records: list[Record | None] = []
+    for offset, (parsed, raw) in enumerate(zip(parsed_rows, raw_rows)):
+        if all(map(_is_blank, raw)):  # stops at the first filled cell, usually the first
+            records.append(None)
+            continue
+        record = Record(table, first_row + offset + 1, dict(zip(names, parsed)), dict(zip(names, raw)))
+        records.append(record)
+        table.records.append(record)
+
+    for name, index, outcomes in zip(names, indexes, outcome_columns):
+        if not any(outcome.problems for outcome in reader.memos[name].values()):
+            continue
+        for offset, outcome in enumerate(outcomes):
+            if outcome.problems and records[offset] is not None:
+                for code, severity, shown, message in outcome.problems:
+                    reader.report(records[offset], name, code, severity, shown, message)
+    if unsaved_formulas:
+        for name, index in zip(names, indexes):
+            for row_index, column_index in sorted(unsaved_formulas):
+                offset = row_index - first_row
+                if column_index == index and 0 <= offset < len(records) and records[offset] is not None:
+                    reader.report_formula(records[offset], name)
 
 
 def _read_settings(table: Table, file_name: str, problems: list[Problem]) -> Settings:
@@ -595,9 +627,17 @@ def _settings_only(raw: RawWorkbook, found: dict[str, str], problems: list[Probl
     sheet_name = found.get("Settings", "")
     table = _read_table(
         schema.SETTINGS, found.get("Settings"), raw.sheets.get(sheet_name), False, problems,
-        raw.unsaved_formulas.get(sheet_name, frozenset()),
+        raw.formulas_without_result(sheet_name) if sheet_name else frozenset(),
     )
     return _read_settings(table, raw.path.name, problems)
+
+
+def _reading_order(sheet_name: str) -> int:
+    """Rank a sheet for reading: Settings first (dates depend on it), then in declared order."""
+    declared = schema.SHEETS_BY_KEY.get(schema.header_key(sheet_name))
+    if declared is schema.SETTINGS:
+        return -1
+    return schema.SHEETS.index(declared) if declared else len(schema.SHEETS)
 
 
 def load_facility(
@@ -610,7 +650,7 @@ def load_facility(
     ``None`` means the start of today is not guessed: the caller must pass the
     moment it wants, so the result can be reproduced.
     """
-    raw = path if isinstance(path, RawWorkbook) else read_workbook(path)
+    raw = path if isinstance(path, RawWorkbook) else read_workbook(path, first=_reading_order)
     problems: list[Problem] = []
     found, sheet_problems = _find_sheets(raw)
     problems.extend(sheet_problems)
@@ -623,7 +663,7 @@ def load_facility(
         sheet_name = found.get(declared.name)
         tables[declared.name] = _read_table(
             declared, sheet_name, raw.sheets.get(sheet_name) if sheet_name else None, settings.day_first,
-            problems, raw.unsaved_formulas.get(sheet_name, frozenset()),
+            problems, raw.formulas_without_result(sheet_name) if sheet_name else frozenset(),
         )
     standards = _read_standards(tables.pop("Standards"), problems)
 

@@ -29,6 +29,12 @@ def atomic_path(target: str | os.PathLike) -> Iterator[Path]:
         raise OutputError(f"Cannot write to {target.parent}: {error.strerror}.") from error
     os.close(handle)
     temporary_path = Path(temporary)
+    # mkstemp creates the file readable by its owner only; give it the
+    # permissions an ordinary new file would get under the current umask.
+    umask = os.umask(0)
+    os.umask(umask)
+    with contextlib.suppress(OSError):
+        os.chmod(temporary_path, 0o666 & ~umask)
     try:
         yield temporary_path
         os.replace(temporary_path, target)

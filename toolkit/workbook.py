@@ -15,6 +15,8 @@ import posixpath
 import re
 import zipfile
 import zlib
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
@@ -29,15 +31,46 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 MAX_UNPACKED_BYTES = 2 * 1024**3
 
 
+class SheetGrids(Mapping):
+    """The grids of a workbook's sheets, read one after another by a background thread.
+
+    python-calamine parses a sheet without holding the GIL, so while the
+    caller reads the typed rows of one sheet, the thread parses the next.
+    Looking a sheet up waits for it; a failure while reading it raises
+    WorkbookUnreadable there. Iteration order is the workbook's sheet order.
+    """
+
+    def __init__(self, names: list[str], futures: dict):
+        self.names = names
+        self.futures = futures
+
+    def __getitem__(self, name: str) -> list[list]:
+        return self.futures[name].result()[0]
+
+    def __iter__(self):
+        return iter(self.names)
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def unsaved_formulas(self, name: str) -> set[tuple[int, int]]:
+        return self.futures[name].result()[1]
+
+
 @dataclass
 class RawWorkbook:
     """The sheets of one workbook file, each a list of rows of cell values from A1."""
 
     path: Path
-    sheets: dict[str, list[list]]
+    sheets: Mapping[str, list[list]]
     lock_file: Path | None
     # Per sheet, the 0-based (row, column) of each formula cell with no saved result.
     unsaved_formulas: dict[str, set[tuple[int, int]]] = field(default_factory=dict)
+
+    def formulas_without_result(self, name: str) -> set[tuple[int, int]]:
+        if isinstance(self.sheets, SheetGrids):
+            return self.sheets.unsaved_formulas(name)
+        return self.unsaved_formulas.get(name, set())
 
 
 def _refuse(path: Path, what: str) -> WorkbookUnreadable:
@@ -102,11 +135,13 @@ def find_lock_file(path: Path) -> Path | None:
     return lock if lock.exists() else None
 
 
-def read_workbook(path: str | Path) -> RawWorkbook:
-    """Read every sheet of the workbook at ``path`` into grids of values.
+def read_workbook(path: str | Path, first: Callable[[str], int] | None = None) -> RawWorkbook:
+    """Open the workbook at ``path`` and start reading its sheets into grids of values.
 
     Grids start at cell A1, so ``grid[r][c]`` is Excel row ``r + 1``, column
     ``c + 1``. Blank cells are ``""``. Hidden sheets are read like any other.
+    Sheets are read in a background thread, lowest ``first(name)`` first, so
+    the caller can work on each sheet as soon as it is ready.
     """
     path = Path(path)
     _check_container(path)
@@ -115,16 +150,7 @@ def read_workbook(path: str | Path) -> RawWorkbook:
 
     try:
         book = CalamineWorkbook.from_path(str(path))
-        sheets = {
-            name: book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            for name in book.sheet_names
-        }
-    except Exception as error:  # calamine raises its own error types for each format fault
-        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-        raise _refuse(
-            path, f"the workbook cannot be read ({reason}). Re-save it in Excel or LibreOffice as .xlsx."
-        ) from None
-    try:
+        names = list(book.sheet_names)
         with zipfile.ZipFile(path) as archive:
             try:
                 parts = _sheet_parts(archive)
@@ -132,13 +158,46 @@ def read_workbook(path: str | Path) -> RawWorkbook:
                 # NOTE: calamine read the file, so only odd relationships end here. The
                 # values are then kept as calamine returned them.
                 parts = {}
-            _drop_hidden_times(archive, parts, sheets)
-            unsaved_formulas = _find_unsaved_formulas(archive, parts)
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
         raise _refuse(
             path, "the file is damaged or incomplete. Restore it from a backup or re-save it in Excel."
         ) from None
-    return RawWorkbook(path=path, sheets=sheets, lock_file=find_lock_file(path), unsaved_formulas=unsaved_formulas)
+    except Exception as error:  # calamine raises its own error types for each format fault
+        raise _unreadable(path, error) from None
+
+    styles: list[set[int] | None] = []
+
+    def load(name: str) -> tuple[list[list], set[tuple[int, int]]]:
+        try:
+            grid = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            part = parts.get(name)
+            if part is None:
+                return grid, set()
+            with zipfile.ZipFile(path) as archive:
+                data = archive.read(part)
+                if not styles:
+                    styles.append(_date_only_styles_or_none(archive))
+            _drop_hidden_times(data, styles[0], grid)
+            return grid, _find_unsaved_formulas(data)
+        except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
+            raise _refuse(
+                path, "the file is damaged or incomplete. Restore it from a backup or re-save it in Excel."
+            ) from None
+        except WorkbookUnreadable:
+            raise
+        except Exception as error:  # calamine raises its own error types for each format fault
+            raise _unreadable(path, error) from None
+
+    order = sorted(names, key=first) if first else names
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="handoff-read")
+    futures = {name: executor.submit(load, name) for name in order}
+    executor.shutdown(wait=False)
+    return RawWorkbook(path=path, sheets=SheetGrids(names, futures), lock_file=find_lock_file(path))
+
+
+def _unreadable(path: Path, error: Exception) -> WorkbookUnreadable:
+    reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+    return _refuse(path, f"the workbook cannot be read ({reason}). Re-save it in Excel or LibreOffice as .xlsx.")
 
 
 # python-calamine returns a datetime for every date cell whose value has a time
@@ -244,42 +303,42 @@ def _cell_position(data: bytes, tag_start: int, tag_end: int) -> tuple[int, int]
     return int(reference.group(2)) - 1, _column_index(reference.group(1))
 
 
-def _drop_hidden_times(archive: zipfile.ZipFile, parts: dict[str, str], sheets: dict[str, list[list]]) -> None:
-    """Replace date-times in cells formatted to show no time with their date."""
-    midnight = dt.time(0)
-    timed = [
-        name for name, grid in sheets.items()
-        if name in parts
-        # The type scan runs at C speed; only sheets holding date-times are walked in Python.
-        and dt.datetime in set(map(type, itertools.chain.from_iterable(grid)))
-        and any(type(value) is dt.datetime and value.time() != midnight for row in grid for value in row)
-    ]
-    if not timed:
-        return
+def _date_only_styles_or_none(archive: zipfile.ZipFile) -> set[int]:
     try:
-        date_only = _date_only_styles(archive)
+        return _date_only_styles(archive)
     except (ValueError, ElementTree.ParseError):
-        return  # NOTE: unreadable styles leave the date-times as calamine returned them.
+        return set()  # NOTE: unreadable styles leave the date-times as calamine returned them.
+
+
+def _drop_hidden_times(data: bytes, date_only: set[int], grid: list[list]) -> None:
+    """Replace date-times in cells formatted to show no time with their date.
+
+    ``data`` is the sheet's XML and ``date_only`` the indexes of cell styles
+    whose number format shows no time.
+    """
     if not date_only:
+        return
+    midnight = dt.time(0)
+    # The type scan runs at C speed; only sheets holding date-times are walked in Python.
+    if dt.datetime not in set(map(type, itertools.chain.from_iterable(grid))):
+        return
+    if not any(type(value) is dt.datetime and value.time() != midnight for row in grid for value in row):
         return
     # Searching for the style attribute alone took 5 ms on the 9 MB Escalations sheet of
     # benchmarks/data/facility-1000.xlsx, against 110 ms for a whole-tag pattern, so each
     # hit is checked afterwards to sit in a <c> tag.
     styles = b"|".join(str(index).encode() for index in sorted(date_only))
     style_attribute = re.compile(rb's="(?:' + styles + rb')"')
-    for name in timed:
-        grid = sheets[name]
-        data = archive.read(parts[name])
-        for hit in style_attribute.finditer(data):
-            start = data.rfind(b"<", 0, hit.start())
-            if not data[hit.start() - 1:hit.start()].isspace() or not _CELL_TAG_START.match(data, start):
-                continue
-            position = _cell_position(data, start, data.find(b">", hit.end()))
-            if position is None:
-                continue
-            row, column = position
-            if row < len(grid) and column < len(grid[row]) and isinstance(grid[row][column], dt.datetime):
-                grid[row][column] = grid[row][column].date()
+    for hit in style_attribute.finditer(data):
+        start = data.rfind(b"<", 0, hit.start())
+        if not data[hit.start() - 1:hit.start()].isspace() or not _CELL_TAG_START.match(data, start):
+            continue
+        position = _cell_position(data, start, data.find(b">", hit.end()))
+        if position is None:
+            continue
+        row, column = position
+        if row < len(grid) and column < len(grid[row]) and isinstance(grid[row][column], dt.datetime):
+            grid[row][column] = grid[row][column].date()
 
 
 # A cell whose formula has no saved result: <c r="E7"><f>TODAY()</f><v></v></c>, or a
@@ -292,23 +351,18 @@ _UNSAVED_FORMULA = re.compile(
 )
 
 
-def _find_unsaved_formulas(archive: zipfile.ZipFile, parts: dict[str, str]) -> dict[str, set[tuple[int, int]]]:
-    """Return, per sheet, the formula cells that have no saved result.
+def _find_unsaved_formulas(data: bytes) -> set[tuple[int, int]]:
+    """Return the 0-based (row, column) of each formula cell in a sheet's XML with no saved result.
 
     Excel and LibreOffice save each formula's result. A program that writes
     formulas without calculating them leaves the result out, so calamine reads
     the cell as blank.
     """
-    found: dict[str, set[tuple[int, int]]] = {}
-    for name, part in parts.items():
-        data = archive.read(part)
-        if b"f>" not in data:  # every formula ends in </f> or </x:f>, or its shared master does
-            continue
-        cells = set()
-        for match in _UNSAVED_FORMULA.finditer(data):
-            position = _cell_position(data, match.start(1) - 1, match.end(1))
-            if position is not None:
-                cells.add(position)
-        if cells:
-            found[name] = cells
-    return found
+    cells: set[tuple[int, int]] = set()
+    if b"f>" not in data:  # every formula ends in </f> or </x:f>, or its shared master does
+        return cells
+    for match in _UNSAVED_FORMULA.finditer(data):
+        position = _cell_position(data, match.start(1) - 1, match.end(1))
+        if position is not None:
+            cells.add(position)
+    return cells
