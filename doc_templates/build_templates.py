@@ -1,7 +1,7 @@
 """Build the default Word templates for ``handoff docs``.
 
-Writes ``one_pager.docx`` and ``agenda.docx`` beside this script (or into
-``--out DIR``) with python-docx. The files are docxtpl templates: ``{{ name }}``
+Writes ``one_pager.docx``, ``agenda.docx``, ``escalation_note.docx`` and
+``risk_summary.docx`` beside this script (or into ``--out DIR``) with python-docx. The files are docxtpl templates: ``{{ name }}``
 prints a field, ``{%p ... %}`` controls a whole paragraph and ``{%tr ... %}`` a
 whole table row. The field names are listed in README.md beside this script.
 
@@ -55,19 +55,28 @@ ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 # Letter landscape: 11 in wide, so 10 in of text width between 0.5 in margins.
 ONE_PAGER_MARGIN = Inches(0.5)
 AGENDA_MARGIN = Inches(0.6)
+# Letter portrait: 8.5 in wide, so 7.3 in of text width between 0.6 in margins.
+NOTE_MARGIN = Inches(0.6)
+NOTE_TABLE_SIZE = Pt(9.5)
+RISK_TABLE_SIZE = Pt(9)
 
 
 # ---------------------------------------------------------------- document setup
 
 
-def new_document(title: str, margin) -> Document:
-    """Create a landscape Letter document with the house fonts and styles."""
+def new_document(title: str, margin, landscape: bool = True) -> Document:
+    """Create a Letter document, landscape or portrait, with the house fonts and styles."""
     document = Document()
 
     section = document.sections[0]
-    section.orientation = WD_ORIENT.LANDSCAPE
-    section.page_width = Inches(11)
-    section.page_height = Inches(8.5)
+    if landscape:
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_width = Inches(11)
+        section.page_height = Inches(8.5)
+    else:
+        section.orientation = WD_ORIENT.PORTRAIT
+        section.page_width = Inches(8.5)
+        section.page_height = Inches(11)
     section.top_margin = margin
     section.bottom_margin = margin
     section.left_margin = margin
@@ -410,6 +419,12 @@ def build_one_pager() -> Document:
     document = new_document("Service authorization map", ONE_PAGER_MARGIN)
     size = ONE_PAGER_TABLE_SIZE
 
+    def add_note_if(field: str) -> None:
+        """Add a grey paragraph printing ``field`` when it is not empty (rows left off the page)."""
+        add_control(document, "{%p if " + field + " %}")
+        add_text(document, [("{{ " + field + " }}", {"color": GREY})], size=size)
+        add_control(document, "{%p endif %}")
+
     add_title(document, "Service authorization map")
     add_resident_table(document, Pt(9))
 
@@ -430,8 +445,7 @@ def build_one_pager() -> Document:
                 ("Respond within", "{{ d.response_standard }}"),
                 ("If the service is missed", "{{ d.if_missed }}"),
             ],
-            # NOTE: the one-page fit is estimated from Calibri character widths, not
-            # measured in Word: nine domain rows of two lines and about ten due items fit.
+            # toolkit/page_fit.py estimates row heights from these widths: change both together.
             (0.95, 0.9, 1.1, 1.3, 0.9, 0.85, 1.05, 0.55, 2.4),
             "d in domains",
             size,
@@ -442,14 +456,17 @@ def build_one_pager() -> Document:
         ),
         "No support domains are mapped for this resident yet.",
     )
+    add_note_if("more_domains")
 
     document.add_paragraph("Open due items", style="Heading 2")
-    add_optional_table(
-        document,
-        "due_items",
-        lambda: add_due_items_table(document, "due_items", ONE_PAGER_DUE_ITEM_WIDTHS, size),
-        "No open items.",
-    )
+    add_control(document, "{%p if due_items or more_due_items %}")
+    add_control(document, "{%p if due_items %}")
+    add_due_items_table(document, "due_items", ONE_PAGER_DUE_ITEM_WIDTHS, size)
+    add_control(document, "{%p endif %}")
+    add_note_if("more_due_items")
+    add_control(document, "{%p else %}")
+    add_text(document, [("No open items.", {"color": GREY})])
+    add_control(document, "{%p endif %}")
 
     add_footer(document, "Service authorization map")
     add_closing_paragraph(document)
@@ -576,6 +593,196 @@ def build_agenda() -> Document:
     return document
 
 
+# ---------------------------------------------------------------- escalation note
+
+
+def add_label_rows(container, rows, widths, size) -> None:
+    """Add a two-column table of (label, value) rows; a row with a condition is kept only when it holds.
+
+    Each entry of ``rows`` is ``(label, value)`` or ``(label, value, condition)``.
+    """
+    count = sum(3 if len(row) == 3 else 1 for row in rows)
+    table = new_table(container, widths, rows=count)
+    table_rows = iter(table.rows)
+    for row in rows:
+        label, value = row[0], row[1]
+        condition = row[2] if len(row) == 3 else None
+        if condition:
+            write_cell(next(table_rows).cells[0], "{%tr if " + condition + " %}", size)
+        data = next(table_rows)
+        write_cell(data.cells[0], label, size, bold=True, fill=LABEL_FILL)
+        write_cell(data.cells[1], value, size)
+        if condition:
+            write_cell(next(table_rows).cells[0], "{%tr endif %}", size)
+
+
+def add_resident_line(document, size) -> None:
+    """Add a one-row resident block: name, Resident ID, room, status and case manager."""
+    widths = (0.85, 1.8, 1.05, 0.75, 0.55, 0.55, 0.65, 1.1)
+    table = new_table(document, widths, rows=1)
+    cells = table.rows[0].cells
+    labels_and_values = [
+        ("Resident", "{{ resident.name }}"),
+        ("Resident ID", "{{ resident.resident_id }}"),
+        ("Room", "{{ resident.room }}"),
+        ("Status", "{{ resident.status }}"),
+    ]
+    for index, (label, value) in enumerate(labels_and_values):
+        write_cell(cells[2 * index], label, size, bold=True, fill=LABEL_FILL)
+        write_cell(cells[2 * index + 1], value, size, bold=index == 0)
+    add_spacer(document, Pt(3))
+    add_label_rows(document, [("Case manager", "{{ resident.case_manager }}")], (1.6, 5.7), size)
+
+
+def build_escalation_note() -> Document:
+    """Build the structured note of one escalation: observed, done, decision needed, response, follow-up."""
+    document = new_document("Escalation note", NOTE_MARGIN, landscape=False)
+    size = NOTE_TABLE_SIZE
+    widths = (1.6, 5.7)
+
+    add_title(document, "Escalation note")
+    add_resident_line(document, size)
+
+    document.add_paragraph(
+        "Escalation {{ escalation.escalation_id }}  ·  {{ escalation.category }}  ·  {{ escalation.state }}",
+        style="Heading 1",
+    )
+    add_text(document, [("Opened: ", {"color": GREY}), "{{ escalation.opened_at }}"], space_after=Pt(4))
+
+    document.add_paragraph("What happened", style="Heading 2")
+    add_label_rows(
+        document,
+        [
+            ("Observed", "{{ escalation.observed }}"),
+            ("What was done", "{{ escalation.action_taken }}"),
+        ],
+        widths,
+        size,
+    )
+
+    document.add_paragraph("Decision needed", style="Heading 2")
+    add_label_rows(
+        document,
+        [
+            ("Decision needed", "{{ escalation.decision_needed }}"),
+            ("Needed by", "{{ escalation.needed_by }}"),
+        ],
+        widths,
+        size,
+    )
+
+    document.add_paragraph("Who was contacted", style="Heading 2")
+    add_label_rows(
+        document,
+        [
+            ("Contacted", "{{ escalation.contacted }}"),
+            ("Contacted at", "{{ escalation.contacted_at }}"),
+            ("Response standard", "{{ escalation.response_standard }}"),
+            ("Response", "{{ escalation.response }}"),
+            ("Next to call", "{{ escalation.backup }}", "escalation.backup"),
+        ],
+        widths,
+        size,
+    )
+
+    document.add_paragraph("Decision and follow-up", style="Heading 2")
+    add_label_rows(
+        document,
+        [
+            ("Decision", "{{ escalation.decision }}"),
+            ("Decided at", "{{ escalation.decided_at }}"),
+            ("Follow-up", "{{ escalation.follow_up }}"),
+            ("Follow-up owner", "{{ escalation.follow_up_owner }}"),
+            ("Follow-up due", "{{ escalation.follow_up_due }}"),
+            ("Follow-up confirmed", "{{ escalation.follow_up_confirmed_at }}"),
+            ("Outcome", "{{ escalation.outcome }}", "escalation.outcome"),
+        ],
+        widths,
+        size,
+    )
+
+    add_spacer(document, Pt(4))
+    add_label_rows(document, [("Next confirmation point", "{{ escalation.next_step }}")], widths, size)
+
+    document.add_paragraph("Open due items", style="Heading 2")
+    add_optional_table(
+        document,
+        "due_items",
+        lambda: add_due_items_table(document, "due_items", (0.75, 1.1, 1.25, 0.9, 1.3, 2.0), Pt(8.5)),
+        "No open items for this escalation.",
+    )
+
+    add_footer(document, "Escalation note")
+    add_closing_paragraph(document)
+    return document
+
+
+# ---------------------------------------------------------------- risk summary
+
+
+def build_risk_summary() -> Document:
+    """Build one resident's risk summary: active risks, controls, warning signs and next steps."""
+    document = new_document("Risk summary", ONE_PAGER_MARGIN)
+    size = RISK_TABLE_SIZE
+
+    add_title(document, "Risk summary")
+    add_resident_table(document, Pt(9))
+
+    document.add_paragraph("Active risks", style="Heading 2")
+    add_optional_table(
+        document,
+        "risks",
+        lambda: add_loop_table(
+            document,
+            [
+                ("Risk", "{{ k.risk_id }}  ·  {{ k.risk }}"),
+                ("Description", "{{ k.description }}"),
+                ("Current controls", "{{ k.controls }}"),
+                ("Early warning signs", "{{ k.warning_signs }}"),
+                ("Next step if it escalates", "{{ k.next_step }}"),
+                ("Owner", "{{ k.owner }}"),
+                ("Reviews", "{{ k.reviews }}"),
+            ],
+            (1.1, 1.5, 1.85, 1.65, 1.6, 1.1, 1.2),
+            "k in risks",
+            size,
+        ),
+        "No active risks are recorded.",
+    )
+
+    document.add_paragraph("Incidents in the last {{ incident_days }} days", style="Heading 2")
+    add_optional_table(
+        document,
+        "incidents",
+        lambda: add_loop_table(
+            document,
+            [
+                ("Incident", "{{ n.incident_id }}"),
+                ("When", "{{ n.occurred_at }}"),
+                ("Type", "{{ n.type }}"),
+                ("Description", "{{ n.description }}"),
+                ("Risk", "{{ n.risk_id }}"),
+            ],
+            (1.0, 1.5, 1.4, 5.1, 1.0),
+            "n in incidents",
+            size,
+        ),
+        "No incidents in this period.",
+    )
+
+    document.add_paragraph("Open due items", style="Heading 2")
+    add_optional_table(
+        document,
+        "due_items",
+        lambda: add_due_items_table(document, "due_items", ONE_PAGER_DUE_ITEM_WIDTHS, size),
+        "No open items.",
+    )
+
+    add_footer(document, "Risk summary")
+    add_closing_paragraph(document)
+    return document
+
+
 # ---------------------------------------------------------------- output
 
 
@@ -596,7 +803,12 @@ def save_reproducibly(document, target: Path) -> None:
     target.write_bytes(output.getvalue())
 
 
-BUILDERS = {"one_pager.docx": build_one_pager, "agenda.docx": build_agenda}
+BUILDERS = {
+    "one_pager.docx": build_one_pager,
+    "agenda.docx": build_agenda,
+    "escalation_note.docx": build_escalation_note,
+    "risk_summary.docx": build_risk_summary,
+}
 
 
 def build_all(folder: Path) -> list[Path]:

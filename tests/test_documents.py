@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 import zipfile
@@ -95,6 +96,8 @@ def one_pager_context(
         },
         "domains": [make_domain("Therapy", state="Not confirmed")] if domains is None else domains,
         "due_items": [make_due_item()] if due_items is None else due_items,
+        "more_domains": "",
+        "more_due_items": "",
     }
     context.update(overrides)
     return context
@@ -563,8 +566,10 @@ def test_not_a_word_file(tmp_path):
         "{{ resident.__class__.__subclasses__() }}",
         "{{ '{0.__class__}'.format(resident) }}",
         "{{ due_items.append(1) }}",
+        "{{ lipsum.__globals__ }}",
+        "{{ cycler.__init__.__globals__ }}",
     ],
-    ids=["mro", "subclasses", "str-format", "list-mutation"],
+    ids=["mro", "subclasses", "str-format", "list-mutation", "lipsum-globals", "cycler-globals"],
 )
 def test_sandbox_rejects_python_internals(tmp_path, expression):
     folder = tmp_path / "templates"
@@ -651,9 +656,434 @@ def test_committed_templates_match_build_script(tmp_path):
 
     written = build_templates.build_all(tmp_path)
 
-    assert sorted(path.name for path in written) == ["agenda.docx", "one_pager.docx"]
+    assert sorted(path.name for path in written) == [
+        "agenda.docx", "escalation_note.docx", "one_pager.docx", "risk_summary.docx",
+    ]
     for path in written:
         with zipfile.ZipFile(path) as built, zipfile.ZipFile(doc_templates_dir() / path.name) as committed:
             assert built.namelist() == committed.namelist(), path.name
             for name in built.namelist():
                 assert built.read(name) == committed.read(name), f"{path.name}: {name} differs"
+
+
+# ---------------------------------------------------------------- templates restyled in Word
+
+
+def split_run_template(path: Path) -> Path:
+    """Write a template whose tags Word split across runs of different formatting."""
+    document = docx.Document()
+    paragraph = document.add_paragraph()
+    paragraph.add_run("Resident: ")
+    paragraph.add_run("{{ resident.")
+    paragraph.add_run("name }}").bold = True
+    paragraph = document.add_paragraph()
+    paragraph.add_run("Room: {")
+    paragraph.add_run("{ resident.room }")
+    paragraph.add_run("}").italic = True
+    # Word's spelling check marks words inside a tag with proofErr elements.
+    paragraph = document.add_paragraph()
+    paragraph.add_run("ID: {{ resident.resi")
+    proof = etree.SubElement(paragraph._p, qn("w:proofErr"))
+    proof.set(qn("w:type"), "spellStart")
+    paragraph.add_run("dent_id }}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    document.save(str(path))
+    return path
+
+
+def test_tag_split_across_runs_renders(tmp_path):
+    folder = tmp_path / "templates"
+    split_run_template(folder / "one_pager.docx")
+
+    out = render_document("one_pager", one_pager_context(), tmp_path / "R-101.docx", templates_dir=folder)
+
+    assert paragraph_texts(out) == ["Resident: Ada Lovelace", "Room: 12B", "ID: R-101"]
+
+
+@pytest.mark.parametrize(
+    "tag",
+    [
+        "{% if resident.status == “Active” %}active{% endif %}",
+        "{% if resident.status == ‘Active’ %}active{% endif %}",
+        "{%p if resident.status == “Active” %}",
+    ],
+    ids=["double", "single", "paragraph-tag"],
+)
+def test_curly_quotes_in_tags_render(tmp_path, tag):
+    folder = tmp_path / "templates"
+    paragraphs = [tag, "active", "{%p endif %}"] if tag.startswith("{%p") else [tag]
+    write_template(folder / "one_pager.docx", paragraphs)
+
+    out = render_document("one_pager", one_pager_context(), tmp_path / "R-101.docx", templates_dir=folder)
+
+    assert paragraph_texts(out) == ["active"]
+
+
+def test_other_typographic_quotes_named(tmp_path):
+    folder = tmp_path / "templates"
+    write_template(folder / "one_pager.docx", ["Intro", "{% if resident.status == „Active“ %}x{% endif %}"])
+
+    with pytest.raises(TemplateError) as raised:
+        render_document("one_pager", one_pager_context(), tmp_path / "R-101.docx", templates_dir=folder)
+
+    message = str(raised.value)
+    # docxtpl has already turned the closing “ into a straight quote.
+    assert ("syntax error in the main text near “{% if resident.status == „Active\" %}x{% endif %}”: "
+            "unexpected char '„'. Word replaced a straight quote with „") in message
+    assert "\n" not in message
+
+
+def test_unknown_field_message_names_paragraph(tmp_path):
+    folder = tmp_path / "templates"
+    write_template(folder / "agenda.docx", ["Weekly agenda", "Overdue: {{ count.overdue }}"])
+
+    with pytest.raises(TemplateError) as raised:
+        render_document("agenda", agenda_context(), tmp_path / "agenda.docx", templates_dir=folder)
+
+    assert str(raised.value).startswith(f"Template {folder / 'agenda.docx'} uses unknown field count. "
+                                        "It is in the main text near “Overdue: {{ count.overdue }}”.")
+
+
+def test_unknown_field_in_loop_is_error(tmp_path):
+    folder = tmp_path / "templates"
+    write_template(folder / "one_pager.docx", ["Domains", "{% for d in domains %}{{ d.nickname }}{% endfor %}"])
+    out = tmp_path / "R-101.docx"
+
+    with pytest.raises(TemplateError) as raised:
+        render_document("one_pager", one_pager_context(), out, templates_dir=folder)
+
+    message = str(raised.value)
+    assert "failed to render in the main text near “{% for d in domains %}{{ d.nickname }}{% endfor %}”" in message
+    assert "has no attribute 'nickname'" in message
+    assert not out.exists()
+
+
+def soffice_or_skip() -> str:
+    from toolkit.pdf import find_soffice
+
+    soffice = find_soffice()
+    if soffice is None:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    return soffice
+
+
+def libreoffice_resave(soffice: str, source: Path, folder: Path) -> Path:
+    """Open ``source`` in LibreOffice and save it as .docx into ``folder``, as staff might."""
+    folder.mkdir(parents=True, exist_ok=True)
+    profile = (folder.parent / "lo-profile").resolve().as_uri()
+    with __import__("tempfile").TemporaryDirectory() as converted:
+        subprocess.run(
+            [soffice, f"-env:UserInstallation={profile}", "--headless", "--convert-to", "docx:MS Word 2007 XML",
+             "--outdir", converted, str(source)],
+            check=True, capture_output=True, timeout=180,
+        )
+        target = folder / source.name
+        target.write_bytes((Path(converted) / source.name).read_bytes())
+    return target
+
+
+def test_libreoffice_resaved_templates_render(tmp_path):
+    from toolkit.template_check import SAMPLE_CONTEXTS
+
+    soffice = soffice_or_skip()
+    folder = tmp_path / "templates"
+    for kind in ("one_pager", "agenda", "escalation_note", "risk_summary"):
+        libreoffice_resave(soffice, doc_templates_dir() / f"{kind}.docx", folder)
+    renderer = DocumentRenderer(folder)
+
+    for kind in ("escalation_note", "risk_summary"):
+        out = renderer.render(kind, SAMPLE_CONTEXTS[kind], tmp_path / f"{kind}.docx")
+        text = full_text(out)
+        assert "Sample Resident" in text, kind
+        assert "{{" not in text, kind
+        assert "{%" not in text, kind
+
+    one_pager = renderer.render("one_pager", one_pager_context(), tmp_path / "R-101.docx")
+    agenda = renderer.render("agenda", agenda_context(), tmp_path / "agenda.docx")
+
+    resident, domains, due_items = table_rows(one_pager)
+    assert resident[0][:4] == ["Resident", "Ada Lovelace", "Resident ID", "R-101"]
+    assert domains[1][0] == "Therapy"
+    assert due_items[1][5] == "Confirm that therapy started"
+    assert "{{" not in full_text(one_pager)
+    assert "{%" not in full_text(one_pager)
+    assert "R-202  ·  Bo Chen" in paragraph_texts(agenda)
+    assert "{%" not in full_text(agenda)
+
+
+# ---------------------------------------------------------------- handoff templates
+
+
+def run_cli(*arguments):
+    from click.testing import CliRunner
+
+    from toolkit.cli import main
+
+    return CliRunner().invoke(main, [str(argument) for argument in arguments])
+
+
+def test_templates_export_and_force(tmp_path):
+    from toolkit.documents import DOCUMENT_KINDS
+
+    folder = tmp_path / "mine"
+
+    first = run_cli("templates", "export", folder)
+    (folder / "agenda.docx").write_bytes(b"restyled by staff")
+    second = run_cli("templates", "export", folder)
+    kept = (folder / "agenda.docx").read_bytes()
+    forced = run_cli("templates", "export", folder, "--force")
+
+    assert first.exit_code == 0, first.output
+    assert sorted(path.name for path in folder.iterdir()) == sorted(f"{kind}.docx" for kind in DOCUMENT_KINDS)
+    assert second.exit_code == 2
+    assert "already contains" in second.output
+    assert "--force" in second.output
+    assert kept == b"restyled by staff"
+    assert forced.exit_code == 0, forced.output
+    assert (folder / "agenda.docx").read_bytes() == (doc_templates_dir() / "agenda.docx").read_bytes()
+
+
+def test_templates_check_clean(tmp_path):
+    folder = tmp_path / "mine"
+    run_cli("templates", "export", folder)
+    split_run_template(folder / "one_pager.docx")
+
+    result = run_cli("templates", "check", folder)
+
+    assert result.exit_code == 0, result.output
+    assert "checked in" in result.output
+    assert "no problems" in result.output
+
+
+def test_templates_check_lists_problems(tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    document = docx.Document()
+    document.add_paragraph("Fine {{ facility }}")
+    document.sections[0].footer.paragraphs[0].text = "Footer {{ as_of }"
+    document.save(str(folder / "one_pager.docx"))
+    write_template(folder / "agenda.docx", ["Overdue: {{ counts.overdue }}", "Owner: {{ owner }}"])
+    write_template(folder / "escalation_note.docx", ["Note", "{% if not internal %}{{ escalation.nickname }}{% endif %}"])
+    write_template(folder / "risk-summary.docx", ["{{ facility }}"])
+    (folder / "~$agenda.docx").write_bytes(b"Word lock file")
+
+    result = run_cli("templates", "check", folder)
+
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert lines[0].startswith(f"Template {folder / 'agenda.docx'} uses unknown field owner. It is in the main "
+                               "text near “Owner: {{ owner }}”.")
+    assert lines[1].startswith(f"Template {folder / 'escalation_note.docx'} cannot be filled in: the main text near "
+                               "“{% if not internal %}{{ escalation.nickname }}{% endif %}” fails with")
+    assert "has no attribute 'nickname'" in lines[1]
+    assert lines[2].startswith(f"Template {folder / 'one_pager.docx'} has a syntax error in a page footer near "
+                               "“Footer {{ as_of }”: unexpected '}'")
+    assert lines[3] == ("risk-summary.docx is not a template name, so it is never used. Did you mean "
+                        "risk_summary.docx? Template names: " + ", ".join(
+                            f"{kind}.docx" for kind in __import__("toolkit.documents").documents.DOCUMENT_KINDS)
+                        + ".")
+    assert lines[4] == f"4 problems in {folder}."
+    assert len(lines) == 5
+
+
+def test_templates_check_empty_folder(tmp_path):
+    result = run_cli("templates", "check", tmp_path)
+
+    assert result.exit_code == 1
+    assert "holds no templates" in result.output
+
+
+def test_docs_with_restyled_template(make_workbook, tmp_path):
+    folder = tmp_path / "mine"
+    split_run_template(folder / "one_pager.docx")
+    out = tmp_path / "out"
+
+    result = run_cli("docs", make_workbook(), "--out", out, "--as-of", "2026-12-04T09:00", "--kind", "one-pager",
+                     "--templates", folder)
+
+    assert result.exit_code == 0, result.output
+    assert paragraph_texts(out / "one-pagers" / "one-pager-R1.docx") == [
+        "Resident: Ada Example", "Room: 101", "ID: R1",
+    ]
+
+
+# ---------------------------------------------------------------- PDF copies
+
+
+def test_pdf_written_beside_documents(make_workbook, tmp_path):
+    soffice_or_skip()
+    out = tmp_path / "out"
+
+    result = run_cli("docs", make_workbook(), "--out", out, "--as-of", "2026-12-04T09:00", "--pdf")
+
+    assert result.exit_code == 0, result.output
+    documents = sorted(path.relative_to(out) for path in out.rglob("*.docx"))
+    pdfs = sorted(path.relative_to(out) for path in out.rglob("*.pdf"))
+    assert pdfs == [path.with_suffix(".pdf") for path in documents]
+    assert f"Wrote {len(pdfs)} PDF copies." in result.output
+    for pdf in pdfs:
+        assert (out / pdf).read_bytes().startswith(b"%PDF")
+
+
+def test_pdf_missing_still_writes_word(make_workbook, tmp_path, monkeypatch):
+    empty = tmp_path / "empty-path"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    out = tmp_path / "out"
+
+    result = run_cli("docs", make_workbook(), "--out", out, "--as-of", "2026-12-04T09:00", "--pdf")
+
+    assert result.exit_code == 0, result.output
+    assert result.stderr.strip().splitlines() == [
+        "PDF not available: LibreOffice (soffice) was not found on PATH; install it to get PDF copies. "
+        "The Word documents were written."
+    ]
+    assert list(out.rglob("*.pdf")) == []
+    assert (out / "weekly-agenda.docx").exists()
+
+
+def test_run_pdf_missing_exits_zero(make_workbook, tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    out = tmp_path / "pack"
+
+    result = run_cli("run", make_workbook(), "--out", out, "--as-of", "2026-12-04T09:00", "--pdf")
+
+    assert result.exit_code == 0, result.output
+    assert "PDF not available" in result.stderr
+    assert (out / "one-pagers" / "one-pager-R1.docx").exists()
+
+
+def test_pdf_conversions_in_parallel(tmp_path):
+    import threading
+
+    from toolkit.pdf import convert_to_pdf
+
+    soffice = soffice_or_skip()
+    results = {}
+    folders = []
+    for index in range(2):
+        folder = tmp_path / f"set{index}"
+        render_document("one_pager", one_pager_context(f"R-{index}"), folder / f"one-pager-R-{index}.docx")
+        folders.append(folder)
+
+    def convert(index: int) -> None:
+        results[index] = convert_to_pdf(folders[index], [Path(f"one-pager-R-{index}.docx")], soffice)
+
+    threads = [threading.Thread(target=convert, args=(index,)) for index in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    for index in range(2):
+        assert results[index].problem == "", results[index].problem
+        assert results[index].written == [Path(f"one-pager-R-{index}.pdf")]
+        assert (folders[index] / f"one-pager-R-{index}.pdf").read_bytes().startswith(b"%PDF")
+
+
+@pytest.mark.skipif(os.name != "posix", reason="the stand-in for a hung LibreOffice is a shell script")
+def test_pdf_conversion_timeout(tmp_path, monkeypatch):
+    from toolkit import pdf
+
+    hung = tmp_path / "soffice"
+    hung.write_text("#!/bin/sh\nsleep 60\n")
+    hung.chmod(0o755)
+    monkeypatch.setattr(pdf, "TIMEOUT_BASE_SECONDS", 1)
+    monkeypatch.setattr(pdf, "TIMEOUT_PER_DOCUMENT_SECONDS", 0)
+    render_document("one_pager", one_pager_context(), tmp_path / "one-pager.docx")
+
+    result = pdf.convert_to_pdf(tmp_path, [Path("one-pager.docx")], str(hung))
+
+    assert result.problem == "LibreOffice did not finish within 1 seconds and was stopped"
+    assert result.failed == [Path("one-pager.docx")]
+    assert not (tmp_path / "one-pager.pdf").exists()
+
+
+# ---------------------------------------------------------------- one page
+
+
+def crowded_resident(make_workbook):
+    """Return a workbook whose one resident has every core domain, long texts and many due items."""
+    import datetime as dt
+
+    from conftest import BASE_CONTACTS, full_map
+
+    long_provider = "Riverside Comprehensive Home Health and Hospice Services of Central Ohio, Region 6"
+    long_missed = ("Call the agency scheduler, then the on-call nurse supervisor; if nobody answers within "
+                   "the hour, ask the wellness director to arrange cover from the float pool, tell the "
+                   "family, and record the gap on the map with the time and the name of whoever was called.")
+    contacts = BASE_CONTACTS + [{
+        "Contact ID": "HH9", "Name": "Maximiliana Oyelaran-Fitzgerald", "Role": "Home health",
+        "Organization": "Riverside Comprehensive Home Health and Hospice Services", "Phone": "(614) 555-0142 x2231",
+    }]
+    rows = full_map("R1", **{
+        "Route": "Home health", "Provider": long_provider, "Contact ID": "HH9", "If missed": long_missed,
+        "Authorization status": "Pending", "Requested on": dt.date(2026, 11, 2), "Referral status": "Sent",
+        "Referral sent on": dt.date(2026, 11, 2), "Start date": dt.date(2026, 11, 10), "Start confirmed on": None,
+        "Gap": "Open", "Gap noted on": dt.date(2026, 11, 20), "Response standard (hours)": 24,
+    })
+    resident = {"Resident ID": "R1", "Name": "Maria Guadalupe Fernandez-Rodriguez de la Cruz", "Room": "101",
+                "Status": "Active", "Admitted on": dt.date(2026, 6, 1), "Case manager": "CM1",
+                "Consent to share": "Yes"}
+    return make_workbook(residents=[resident], contacts=contacts, authorization_map=rows)
+
+
+def test_crowded_one_pager_is_one_page(make_workbook, tmp_path):
+    soffice = soffice_or_skip()
+    out = tmp_path / "out"
+    result = run_cli("docs", crowded_resident(make_workbook), "--out", out, "--as-of", "2026-12-04T09:00",
+                     "--kind", "one-pager", "--pdf")
+    assert result.exit_code == 0, result.output
+    document = out / "one-pagers" / "one-pager-R1.docx"
+
+    pages = subprocess.run(["pdfinfo", str(document.with_suffix(".pdf"))], capture_output=True, text=True)
+
+    if pages.returncode != 0 and "not found" in pages.stderr:
+        pytest.skip("pdfinfo (poppler) is not installed")
+    assert soffice
+    assert re.search(r"^Pages:\s+1$", pages.stdout, re.MULTILINE), pages.stdout
+    text = full_text(document)
+    assert "…(continued in the workbook)" in text
+    # Four items per map row (authorization, referral, start, gap) for nine rows.
+    assert "more due items are not shown here: see the weekly agenda, or run handoff due." in text
+    assert len(table_rows(document)[1]) == 1 + 9
+
+
+def test_crowded_one_pager_counts_hidden_items(make_workbook):
+    import datetime as dt
+
+    from toolkit.contexts import ContextBuilder
+    from toolkit.due import due_items
+    from toolkit.facility import load_facility
+
+    facility = load_facility(crowded_resident(make_workbook), dt.datetime(2026, 12, 4, 9, 0))
+    items = due_items(facility)
+    builder = ContextBuilder(facility, items)
+
+    context = builder.one_pager(builder.residents_in_scope()[0])
+
+    resident_items = [item for item in items if item.resident_id == "R1"]
+    assert len(resident_items) >= 36
+    hidden = len(resident_items) - len(context["due_items"])
+    assert context["more_due_items"] == (f"{hidden} more due items are not shown here: see the weekly agenda, "
+                                         "or run handoff due.")
+    assert [row["domain"] for row in context["domains"]] == CORE_DOMAINS
+    assert all(len(row["if_missed"]) < 200 for row in context["domains"])
+    assert context["domains"][0]["if_missed"].endswith("…(continued in the workbook)")
+
+
+def test_short_one_pager_is_not_cut(make_workbook):
+    import datetime as dt
+
+    from toolkit.contexts import ContextBuilder
+    from toolkit.due import due_items
+    from toolkit.facility import load_facility
+
+    facility = load_facility(make_workbook(), dt.datetime(2026, 12, 4, 9, 0))
+    builder = ContextBuilder(facility, due_items(facility))
+
+    context = builder.one_pager(builder.residents_in_scope()[0])
+
+    assert context["more_domains"] == ""
+    assert context["more_due_items"] == ""
+    assert not any("continued in the workbook" in str(row) for row in context["domains"])

@@ -239,30 +239,96 @@ def due(workbook: str, as_of: str | None, horizon: int | None, owner: str | None
 @main.command()
 @click.argument("workbook", type=click.Path(dir_okay=False))
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder to write into.")
-@click.option("--kind", "kinds", type=click.Choice(["one-pager", "agenda", "all"]), multiple=True,
-              help="Which documents to write (repeatable). Default: all.")
+@click.option("--kind", "kinds", type=click.Choice(["one-pager", "agenda", "escalation-note", "risk-summary", "all"]),
+              multiple=True,
+              help="Which documents to write (repeatable). Default: all; for --partner, all means the agenda, "
+                   "escalation notes and risk summaries.")
 @click.option("--resident", "residents", multiple=True, metavar="ID",
-              help="Only this resident (repeatable): their one-pager, and an agenda of them only.")
+              help="Only this resident (repeatable): their documents, and an agenda of them only.")
+@click.option("--partner", metavar="CONTACT",
+              help="Write this partner contact's set into OUT/partner-CONTACT/, replacing that folder: only "
+                   "residents whose consent to share covers the contact.")
 @as_of_option
 @click.option("--templates", "templates_dir", type=click.Path(file_okay=False, exists=True),
               help="Folder of restyled templates; each file found there replaces the default of that name.")
-def docs(workbook: str, out_dir: str, kinds: tuple[str, ...], residents: tuple[str, ...], as_of: str | None,
-         templates_dir: str | None) -> None:
-    """Write Word documents: resident one-pagers and the weekly check-in agenda.
+@click.option("--pdf", is_flag=True, help="Also write a PDF of each document, when LibreOffice is installed.")
+def docs(workbook: str, out_dir: str, kinds: tuple[str, ...], residents: tuple[str, ...], partner: str | None,
+         as_of: str | None, templates_dir: str | None, pdf: bool) -> None:
+    """Write Word documents: one-pagers, the weekly agenda, escalation notes and risk summaries.
 
-    Example: handoff docs facility.xlsx --out docs-out --kind one-pager --resident R-1007
+    Without --partner this is the internal set, marked internal. With
+    --partner it is what that contact may receive: their agenda, and the
+    escalation notes and risk summaries of residents whose consent covers
+    them. A contact with Role Facility is facility staff, so --partner
+    refuses it: staff use the internal set.
+
+    Example: handoff docs facility.xlsx --out docs-out --partner C-003 --as-of 2026-12-04T09:00
     """
+    from toolkit.consent import find_contact
     from toolkit.due import due_items
-    from toolkit.pack import KINDS, require_sheets, staging_folder, write_documents
+    from toolkit.pack import DOCUMENT_KINDS, PARTNER_KINDS, partner_folder_name, require_sheets, staging_folder, \
+        write_documents
 
     facility = load(workbook, as_of)
     require_sheets(facility)
-    selected = KINDS if not kinds or "all" in kinds else tuple(kinds)
+    if not kinds or "all" in kinds:
+        selected = PARTNER_KINDS if partner else DOCUMENT_KINDS
+    else:
+        selected = tuple(dict.fromkeys(kinds))
+    contact_id = find_contact(facility, partner).get("Contact ID") if partner else None
+    folder = partner_folder_name(contact_id) if contact_id else None
     items = due_items(facility)
-    with staging_folder(Path(out_dir)) as staging:
+    with staging_folder(Path(out_dir), replace_folders=(folder,) if folder else ()) as staging:
         files = write_documents(facility, items, staging, selected, residents,
-                                Path(templates_dir) if templates_dir else None)
-    click.echo(f"Wrote {len(files)} document{'s' if len(files) != 1 else ''} to {out_dir}.")
+                                Path(templates_dir) if templates_dir else None, partner=contact_id)
+        pdf_result = convert_pdf(staging, files) if pdf else None
+    where = Path(out_dir) / folder if folder else Path(out_dir)
+    audience = f" for contact {contact_id}" if contact_id else ""
+    click.echo(f"Wrote {_plural(len(files), 'document')}{audience} to {where}: {describe_documents(files)}.")
+    if pdf_result is not None:
+        report_pdf(pdf_result)
+
+
+def _plural(count: int, noun: str, plural: str | None = None) -> str:
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
+def describe_documents(files: list[Path]) -> str:
+    """Return e.g. "weekly agenda, 3 one-pagers, 2 escalation notes" for written .docx files."""
+    from toolkit.pack import ESCALATION_NOTE_FOLDER, ONE_PAGER_FOLDER, RISK_SUMMARY_FOLDER
+
+    nouns = {ONE_PAGER_FOLDER: ("one-pager", "one-pagers"),
+             ESCALATION_NOTE_FOLDER: ("escalation note", "escalation notes"),
+             RISK_SUMMARY_FOLDER: ("risk summary", "risk summaries")}
+    counts = dict.fromkeys(nouns, 0)
+    agenda = False
+    for path in files:
+        if path.suffix != ".docx":
+            continue
+        if path.parent.name in nouns:
+            counts[path.parent.name] += 1
+        elif path.name.startswith("weekly-agenda"):
+            agenda = True
+    parts = ["weekly agenda"] if agenda else []
+    parts += [_plural(count, *nouns[folder]) for folder, count in counts.items() if count]
+    return ", ".join(parts) or "nothing to write"
+
+
+def convert_pdf(base: Path, files: list[Path]):
+    """Convert the Word documents among ``files`` (relative to ``base``) to PDF beside them."""
+    from toolkit.pdf import convert_to_pdf
+
+    return convert_to_pdf(base, [path for path in files if path.suffix == ".docx"])
+
+
+def report_pdf(result) -> None:
+    """Print how many PDFs were written, or one line saying why PDF copies are missing."""
+    if result.written:
+        click.echo(f"Wrote {_plural(len(result.written), 'PDF copy', 'PDF copies')}.")
+    if result.problem:
+        missing = len(result.failed)
+        scope = "" if not result.written else f" for {missing} of {missing + len(result.written)} documents"
+        click.echo(f"PDF not available{scope}: {result.problem}. The Word documents were written.", err=True)
 
 
 @main.command()
@@ -273,20 +339,24 @@ def docs(workbook: str, out_dir: str, kinds: tuple[str, ...], residents: tuple[s
               help="Due-soon horizon in days. Default: the Due soon horizon setting (7).")
 @click.option("--templates", "templates_dir", type=click.Path(file_okay=False, exists=True),
               help="Folder of restyled templates; each file found there replaces the default of that name.")
-def run(workbook: str, out_dir: str, as_of: str | None, horizon: int | None, templates_dir: str | None) -> None:
+@click.option("--pdf", is_flag=True, help="Also write a PDF of each Word document, when LibreOffice is installed.")
+def run(workbook: str, out_dir: str, as_of: str | None, horizon: int | None, templates_dir: str | None,
+        pdf: bool) -> None:
     """Write the weekly pack for WORKBOOK: check report, due report, agenda and one-pagers.
 
     Exit status 0 when the pack was written (even if the workbook has
-    problems: they are in the check report), 2 when the workbook is unreadable
-    or a required sheet is missing (then only the check report is written).
+    problems: they are in the check report, and even when --pdf finds no
+    LibreOffice), 2 when the workbook is unreadable or a required sheet is
+    missing (then only the check report is written).
 
     Example: handoff run facility.xlsx --out pack --as-of 2026-12-04T09:00
     """
-    from toolkit.pack import write_weekly_pack
+    from toolkit.pack import ONE_PAGER_FOLDER, write_weekly_pack
     from toolkit.report import format_moment
 
     facility = load(workbook, as_of)
-    summary = write_weekly_pack(facility, Path(out_dir), horizon, Path(templates_dir) if templates_dir else None)
+    summary = write_weekly_pack(facility, Path(out_dir), horizon, Path(templates_dir) if templates_dir else None,
+                                pdf=pdf)
     click.echo(f"{facility.settings.facility_name}: weekly pack as of {format_moment(facility.as_of)}")
     click.echo(f"  Check:  {summary.errors} errors, {summary.warnings} warnings (check-report.txt)")
     if summary.required_sheets_missing:
@@ -299,9 +369,58 @@ def run(workbook: str, out_dir: str, as_of: str | None, horizon: int | None, tem
               for status in ("overdue", "due soon", "unscheduled")}
     click.echo(f"  Due:    {counts['overdue']} overdue, {counts['due soon']} due soon, "
                f"{counts['unscheduled']} unscheduled (due-report.txt)")
-    one_pagers = sum(1 for path in summary.files if path.parts[0] == "one-pagers")
-    click.echo(f"  Documents: weekly-agenda.docx and {one_pagers} one-pagers in one-pagers/")
+    one_pagers = sum(1 for path in summary.files if path.parts[0] == ONE_PAGER_FOLDER and path.suffix == ".docx")
+    click.echo(f"  Documents: weekly-agenda.docx and {one_pagers} one-pagers in {ONE_PAGER_FOLDER}/")
+    if summary.pdf is not None:
+        report_pdf(summary.pdf)
     click.echo(f"Wrote {len(summary.files)} files to {out_dir}")
+
+
+@main.group("templates")
+def templates_group() -> None:
+    """Copy the default Word templates out for restyling, and check restyled ones.
+
+    Example: handoff templates export my-templates, restyle them in Word,
+    then handoff templates check my-templates and
+    handoff docs facility.xlsx --out docs --templates my-templates
+    """
+
+
+@templates_group.command("export")
+@click.argument("folder", type=click.Path(file_okay=False))
+@click.option("--force", is_flag=True, help="Overwrite templates of the same name already in FOLDER.")
+def templates_export(folder: str, force: bool) -> None:
+    """Copy the default Word templates into FOLDER, to restyle in Word.
+
+    Example: handoff templates export my-templates
+    """
+    from toolkit.template_check import export_templates
+
+    written = export_templates(Path(folder), overwrite=force)
+    click.echo(f"Wrote {', '.join(path.name for path in written)} to {folder}.")
+    click.echo(f"Restyle them in Word, then run: handoff templates check {folder}")
+
+
+@templates_group.command("check")
+@click.argument("folder", type=click.Path(file_okay=False, exists=True))
+def templates_check(folder: str) -> None:
+    """Check the restyled templates in FOLDER: names, tag syntax and fields.
+
+    Each problem is one line naming the file, the part (main text, page
+    header or footer) and the paragraph. Exit status 0 when every template is
+    fine, 1 when there is any problem.
+
+    Example: handoff templates check my-templates
+    """
+    from toolkit.template_check import folder_problems
+
+    checked, problems = folder_problems(Path(folder))
+    for problem in problems:
+        click.echo(problem.message)
+    if problems:
+        click.echo(f"{_plural(len(problems), 'problem')} in {folder}.")
+        sys.exit(EXIT_PROBLEMS)
+    click.echo(f"{_plural(len(checked), 'template')} checked in {folder}: no problems.")
 
 
 @main.command("schedule")

@@ -23,8 +23,11 @@ for staff who restyle the templates.
 - ``domains``: one entry per support domain, each with ``domain``,
   ``route``, ``provider``, ``contact``, ``phone``, ``state``,
   ``authorization``, ``response_standard``, ``if_missed``.
-- ``due_items``: the resident's open due items, each with ``code``,
-  ``status``, ``due_at``, ``ref``, ``owner``, ``summary``.
+- ``due_items``: the resident's open due items that fit on the page, each
+  with ``code``, ``status``, ``due_at``, ``ref``, ``owner``, ``summary``.
+- ``more_domains``, ``more_due_items``: a sentence counting the rows left off
+  to keep the page to one page, or "" when none were (see
+  ``toolkit/page_fit.py``).
 
 ``agenda`` (weekly check-in agenda for a facility or one partner):
 
@@ -40,6 +43,31 @@ for staff who restyle the templates.
   ``risks_due``, ``incidents_since``.
 - ``actions``: each with ``resident_id``, ``what``, ``owner``, ``due_at``,
   ``status``.
+
+``escalation_note`` (one escalation):
+
+- ``facility``, ``as_of``, ``workbook``, ``audience``, ``internal``: as above.
+- ``resident``: ``resident_id``, ``name``, ``room``, ``status``,
+  ``anchor_date``, ``transition``, ``case_manager``.
+- ``escalation``: ``escalation_id``, ``category``, ``state``, ``opened_at``,
+  ``observed``, ``action_taken``, ``decision_needed``, ``needed_by``,
+  ``contacted``, ``contacted_at``, ``response_standard``, ``response``,
+  ``backup``, ``decision``, ``decided_at``, ``follow_up``,
+  ``follow_up_owner``, ``follow_up_due``, ``follow_up_confirmed_at``,
+  ``outcome``, ``next_step``.
+- ``due_items``: the escalation's open due items, entries as in the one-pager.
+
+``risk_summary`` (one resident's active risks):
+
+- ``facility``, ``as_of``, ``workbook``, ``audience``, ``internal``: as above.
+- ``resident``: as in the escalation note.
+- ``risks``: each with ``risk_id``, ``risk``, ``description``, ``controls``,
+  ``warning_signs``, ``next_step``, ``owner``, ``reviews`` (opened, last
+  reviewed, controls changed and next review due, in one line).
+- ``incident_days``: the length of the incident period, e.g. "30".
+- ``incidents``: the resident's incidents in that period, each with
+  ``incident_id``, ``occurred_at``, ``type``, ``description``, ``risk_id``.
+- ``due_items``: the resident's open risk items, entries as in the one-pager.
 
 ``audit`` (the governance audit of one or many facilities for a period):
 the fields are listed in ``toolkit/audit_report.py``. ``charts`` contains
@@ -65,7 +93,6 @@ importing this module (and starting the CLI) stays fast.
 
 from __future__ import annotations
 
-import html
 import io
 import os
 import re
@@ -81,11 +108,19 @@ from toolkit.resources import doc_templates_dir
 DOCUMENT_FIELDS: dict[str, tuple[str, ...]] = {
     "one_pager": (
         "facility", "as_of", "workbook", "audience", "internal",
-        "resident", "domains", "due_items",
+        "resident", "domains", "due_items", "more_domains", "more_due_items",
     ),
     "agenda": (
         "facility", "as_of", "workbook", "audience", "internal",
         "counts", "weekly_review", "residents", "actions",
+    ),
+    "escalation_note": (
+        "facility", "as_of", "workbook", "audience", "internal",
+        "resident", "escalation", "due_items",
+    ),
+    "risk_summary": (
+        "facility", "as_of", "workbook", "audience", "internal",
+        "resident", "risks", "incident_days", "incidents", "due_items",
     ),
     "audit": (
         "facility", "period", "as_of", "workbook", "audience", "internal",
@@ -105,8 +140,6 @@ _LINE_BREAKS = re.compile("\r\n|[\r\v\f\x85\u2028\u2029]")
 # Characters XML 1.0 cannot hold, and lone surrogates, which cannot be encoded.
 # Tab and newline stay, because docxtpl turns them into Word tabs and breaks.
 _INVALID_XML_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-
-_SNIPPET_LENGTH = 60
 
 
 @dataclass(frozen=True)
@@ -143,7 +176,7 @@ class DocumentRenderer:
         if self.templates_dir is not None and not self.templates_dir.is_dir():
             raise TemplateError(
                 f"Templates folder not found: {self.templates_dir}. "
-                "Give a folder that contains one_pager.docx or agenda.docx."
+                "Give a folder that contains restyled templates, such as one_pager.docx."
             )
         self._templates: dict[str, _LoadedTemplate] = {}
         self._environment = None
@@ -209,17 +242,27 @@ class DocumentRenderer:
             )
         except jinja2.TemplateError as error:
             raise TemplateError(
-                f"Template {template.path} failed to render: {_one_line(error.message)}"
+                f"Template {template.path} failed to render{self._failure_location(template, context)}: "
+                f"{_one_line(error.message)}"
             ) from error
         # Expressions a restyled template may hold, such as adding a number to
         # a list, raise plain Python errors, and broken tags can yield XML that
         # lxml rejects.
         except (TypeError, ValueError, ArithmeticError, LookupError, etree.LxmlError) as error:
             raise TemplateError(
-                f"Template {template.path} failed to render: "
+                f"Template {template.path} failed to render{self._failure_location(template, context)}: "
                 f"{type(error).__name__}: {_one_line(str(error))}"
             ) from error
         return document
+
+    def _failure_location(self, template: _LoadedTemplate, context: dict[str, Any]) -> str:
+        """Return where filling in ``template`` fails, e.g. " in the main text near “…”", or ""."""
+        from toolkit.template_check import render_failure_location
+
+        try:
+            return render_failure_location(template.data, _clean_value(context), self._jinja_environment())
+        except Exception:  # the location only adds to the message of the error being raised
+            return ""
 
 
 def render_document(
@@ -305,35 +348,11 @@ def _inline_images(document, value: Any) -> Any:
 
 def _check_template(path: Path, data: bytes, kind: str, environment) -> None:
     """Raise TemplateError unless ``data`` is a Word file whose tags parse and name known fields."""
-    import zipfile
+    from toolkit.template_check import template_problems
 
-    from docxtpl import DocxTemplate
-    from jinja2 import TemplateSyntaxError, meta
-    from lxml import etree
-
-    document = DocxTemplate(io.BytesIO(data))
-    try:
-        document.init_docx()
-    except (zipfile.BadZipFile, KeyError, ValueError, etree.LxmlError) as error:
-        raise TemplateError(
-            f"Template {path} is not a readable Word document. Save it from Word as a .docx file."
-        ) from error
-
-    names: set[str] = set()
-    for part_name, xml in _template_parts(document):
-        source = _jinja_source(document, xml)
-        try:
-            tree = environment.parse(source)
-        except TemplateSyntaxError as error:
-            raise TemplateError(_syntax_error_message(path, part_name, source, error)) from error
-        names |= meta.find_undeclared_variables(tree)
-
-    unknown = sorted(names - set(DOCUMENT_FIELDS[kind]) - set(environment.globals))
-    if unknown:
-        raise TemplateError(
-            f"Template {path} uses unknown field {', '.join(unknown)}. "
-            f"The fields of {kind} are: {', '.join(DOCUMENT_FIELDS[kind])}."
-        )
+    problems = template_problems(path, data, kind, environment, fill_samples=False)
+    if problems:
+        raise TemplateError(problems[0].message)
 
 
 def _template_parts(document):
@@ -349,21 +368,6 @@ def _jinja_source(document, xml: str) -> str:
     # docxtpl's render_xml_part starts each paragraph on a new line the same
     # way, so the line numbers of syntax errors match the ones here.
     return re.sub(r"<w:p([ >])", r"\n<w:p\1", document.patch_xml(xml))
-
-
-def _syntax_error_message(path: Path, part_name: str, source: str, error) -> str:
-    lines = source.splitlines()
-    snippet = ""
-    if error.lineno and 0 < error.lineno <= len(lines):
-        snippet = _one_line(html.unescape(re.sub(r"<[^>]+>", "", lines[error.lineno - 1])))
-    if len(snippet) > _SNIPPET_LENGTH:
-        snippet = snippet[: _SNIPPET_LENGTH - 1] + "…"
-    near = f" near “{snippet}”" if snippet else ""
-    problem = _one_line(error.message).rstrip(".")
-    return (
-        f"Template {path} has a syntax error in {part_name}{near}: {problem}. "
-        "Fix that tag in Word and save the template again."
-    )
 
 
 def _one_line(text: str | None) -> str:

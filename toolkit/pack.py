@@ -3,6 +3,10 @@
 Files are produced in a private temporary folder beside the output folder and
 moved into place one by one only when all of them were written, so a failure
 part-way leaves the previous pack as it was.
+
+A partner's set goes into its own folder, ``partner-<Contact ID>/``, which is
+replaced as a whole: a document from an earlier run, about a resident whose
+consent has since been withdrawn, never stays beside the new ones.
 """
 
 from __future__ import annotations
@@ -13,24 +17,39 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from toolkit import values
-from toolkit.contexts import ContextBuilder
+from toolkit.consent import PartnerScope, partner_scope
+from toolkit.contexts import ContextBuilder, partner_audience
 from toolkit.due import DueItem, due_items
 from toolkit.errors import HandoffError, OutputError, RequiredSheetMissing
 from toolkit.facility import Facility
+from toolkit.pdf import PdfResult, convert_to_pdf
 from toolkit.problems import count_by_severity
 from toolkit.report import due_json, due_text, problems_json, problems_text
 
 ONE_PAGER_FOLDER = "one-pagers"
+ESCALATION_NOTE_FOLDER = "escalation-notes"
+RISK_SUMMARY_FOLDER = "risk-summaries"
+
+# The documents of the weekly pack (`handoff run`).
 KINDS = ("one-pager", "agenda")
+# Every kind `handoff docs` writes. The internal set contains all of them.
+DOCUMENT_KINDS = ("one-pager", "agenda", "escalation-note", "risk-summary")
+# A partner's set, as the product contract lists it. A partner's one-pagers
+# are written only when asked for with --kind one-pager.
+PARTNER_KINDS = ("agenda", "escalation-note", "risk-summary")
 
 
 @contextlib.contextmanager
-def staging_folder(out_dir: Path) -> Iterator[Path]:
-    """Yield a temporary folder whose files are moved into ``out_dir`` on success."""
+def staging_folder(out_dir: Path, replace_folders: tuple[str, ...] = ()) -> Iterator[Path]:
+    """Yield a temporary folder whose files are moved into ``out_dir`` on success.
+
+    Each of ``replace_folders`` (a folder name inside ``out_dir``) is replaced
+    as a whole by the staged folder of that name, even when that is empty.
+    """
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=".handoff-", dir=out_dir))
@@ -38,13 +57,30 @@ def staging_folder(out_dir: Path) -> Iterator[Path]:
         raise OutputError(f"Cannot write to {out_dir}: {error.strerror}.") from error
     try:
         yield staging
-        for path in sorted(staging.rglob("*")):
-            if path.is_file():
-                target = out_dir / path.relative_to(staging)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(path, target)
+        try:
+            for name in replace_folders:
+                _replace_folder(staging / name, out_dir / name, out_dir)
+            for path in sorted(staging.rglob("*")):
+                if path.is_file():
+                    target = out_dir / path.relative_to(staging)
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    os.replace(path, target)
+        except OSError as error:
+            raise OutputError(f"Cannot move the new files into {out_dir}: {error.strerror}.") from error
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _replace_folder(new: Path, target: Path, out_dir: Path) -> None:
+    """Put the folder ``new`` in place of ``target``, deleting what ``target`` held."""
+    new.mkdir(parents=True, exist_ok=True)
+    old_parent = None
+    if target.exists():
+        old_parent = Path(tempfile.mkdtemp(prefix=".handoff-old-", dir=out_dir))
+        os.replace(target, old_parent / target.name)
+    os.replace(new, target)
+    if old_parent is not None:
+        shutil.rmtree(old_parent, ignore_errors=True)
 
 
 def require_sheets(facility: Facility) -> None:
@@ -61,16 +97,19 @@ def require_sheets(facility: Facility) -> None:
 _UNSAFE_FILE_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]+")
 
 
+def safe_file_part(identifier: str, fallback: str) -> str:
+    """Return an ID reduced to letters, digits, dot, dash and underscore, for a file name."""
+    return _UNSAFE_FILE_CHARACTERS.sub("_", identifier).strip("_") or fallback
+
+
 def resident_file_name(resident_id: str) -> str:
     """Return a safe file name for a resident's document, built from the ID only (never the name)."""
-    return f"one-pager-{_UNSAFE_FILE_CHARACTERS.sub('_', resident_id).strip('_') or 'resident'}.docx"
+    return f"one-pager-{safe_file_part(resident_id, 'resident')}.docx"
 
 
-@dataclass
-class DocumentResult:
-    """What ``write_documents`` wrote, relative to the output folder."""
-
-    files: list[Path] = field(default_factory=list)
+def partner_folder_name(contact_id: str) -> str:
+    """Return the name of the folder that contains a partner's set."""
+    return f"partner-{safe_file_part(contact_id, 'contact')}"
 
 
 def write_documents(
@@ -80,17 +119,63 @@ def write_documents(
     kinds: tuple[str, ...] = KINDS,
     resident_ids: tuple[str, ...] = (),
     templates_dir: Path | None = None,
+    partner: str | None = None,
 ) -> list[Path]:
-    """Render the requested documents into ``staging`` and return their relative paths.
+    """Render the requested documents into ``staging`` and return their paths relative to it.
 
-    Raises HandoffError when a requested Resident ID is not in the workbook.
+    Without ``partner`` this is the internal set. With a Contact ID it is that
+    partner's set, in ``partner_folder_name(partner)``: only residents whose
+    consent covers the partner, with every text passed through
+    ``PartnerScope.redact``.
+
+    Raises HandoffError when a requested Resident ID is not in the workbook
+    or not within the partner's consent, or when ``partner`` is not a partner
+    contact.
     """
     from toolkit.documents import DocumentRenderer
 
-    renderer = DocumentRenderer(templates_dir)
-    builder = ContextBuilder(facility, items)
-    written: list[Path] = []
+    scope = partner_scope(facility, partner) if partner else None
+    if scope is not None:
+        items = [item for item in items if scope.item_visible(item)]
+        builder = ContextBuilder(facility, items, partner_audience(scope.contact), internal=False)
+        folder = Path(partner_folder_name(scope.contact_id))
+    else:
+        builder = ContextBuilder(facility, items)
+        folder = Path()
+    residents = _selected_residents(facility, builder, resident_ids, scope)
+    writer = _DocumentWriter(DocumentRenderer(templates_dir), staging, folder, scope)
 
+    if "agenda" in kinds:
+        name = f"weekly-agenda-{safe_file_part(scope.contact_id, 'contact')}.docx" if scope else "weekly-agenda.docx"
+        writer.write("agenda", builder.agenda(residents), Path(name))
+    if "one-pager" in kinds:
+        for resident in residents:
+            name = resident_file_name(resident.get("Resident ID"))
+            writer.write("one_pager", builder.one_pager(resident), Path(ONE_PAGER_FOLDER) / name)
+    if "escalation-note" in kinds:
+        by_key = {values.id_key(resident.get("Resident ID")): resident for resident in residents}
+        for record in builder.escalations_for_notes(residents):
+            resident = by_key[values.id_key(record.get("Resident ID"))]
+            identifier = record.get("Escalation ID")
+            part = safe_file_part(identifier, f"row{record.row}") if identifier else f"row{record.row}"
+            writer.write("escalation_note", builder.escalation_note(record, resident),
+                         Path(ESCALATION_NOTE_FOLDER) / f"escalation-note-{part}.docx")
+    if "risk-summary" in kinds:
+        for resident in residents:
+            risks = builder.active_risks(resident)
+            if scope is not None:
+                risks = [risk for risk in risks if scope.risk_visible(risk)]
+            if not risks:
+                continue
+            part = safe_file_part(resident.get("Resident ID"), "resident")
+            writer.write("risk_summary", builder.risk_summary(resident, risks),
+                         Path(RISK_SUMMARY_FOLDER) / f"risk-summary-{part}.docx")
+    return writer.written
+
+
+def _selected_residents(facility: Facility, builder: ContextBuilder, resident_ids: tuple[str, ...],
+                        scope: PartnerScope | None) -> list:
+    """Return the residents to write about: the requested ones, or all in scope (and within consent)."""
     residents = builder.residents_in_scope()
     if resident_ids:
         by_key = {values.id_key(r.get("Resident ID")): r for r in residents}
@@ -100,19 +185,45 @@ def write_documents(
                 f"Resident {', '.join(unknown)} is not an active or hospitalized resident in "
                 f"{facility.path.name}. Check the Resident ID on the Residents sheet."
             )
-        residents = [by_key[values.id_key(i)] for i in resident_ids]
+        residents = [by_key[values.id_key(i)] for i in dict.fromkeys(resident_ids)]
+    if scope is None:
+        return residents
+    if resident_ids:
+        outside = [r.get("Resident ID") for r in residents if not scope.covers(r)]
+        if outside:
+            raise HandoffError(
+                f"Resident {', '.join(outside)}: consent to share does not cover contact {scope.contact_id}, "
+                "so nothing about them goes into that contact's documents. Check Consent to share and Share "
+                "with on the Residents sheet."
+            )
+    return [resident for resident in residents if scope.covers(resident)]
 
-    if "agenda" in kinds:
-        relative = Path("weekly-agenda.docx")
-        renderer.render("agenda", builder.agenda(residents), staging / relative)
-        written.append(relative)
-    if "one-pager" in kinds:
-        for resident in residents:
-            relative = Path(ONE_PAGER_FOLDER) / resident_file_name(resident.get("Resident ID"))
-            (staging / relative).parent.mkdir(parents=True, exist_ok=True)
-            renderer.render("one_pager", builder.one_pager(resident), staging / relative)
-            written.append(relative)
-    return written
+
+class _DocumentWriter:
+    """Render documents into one folder of the staging area, with unique file names."""
+
+    def __init__(self, renderer, staging: Path, folder: Path, scope: PartnerScope | None):
+        self.renderer = renderer
+        self.staging = staging
+        self.folder = folder
+        self.scope = scope
+        self.written: list[Path] = []
+        self._names: set[str] = set()
+
+    def write(self, kind: str, context: dict, relative: Path) -> None:
+        relative = self.folder / relative
+        # Two IDs that differ only in characters a file name cannot hold would
+        # otherwise share a file.
+        stem, number = relative.stem, 2
+        while str(relative).casefold() in self._names:
+            relative = relative.with_name(f"{stem}-{number}{relative.suffix}")
+            number += 1
+        self._names.add(str(relative).casefold())
+        if self.scope is not None:
+            context = self.scope.redact_values(context)
+        (self.staging / relative).parent.mkdir(parents=True, exist_ok=True)
+        self.renderer.render(kind, context, self.staging / relative)
+        self.written.append(relative)
 
 
 @dataclass
@@ -125,14 +236,18 @@ class PackSummary:
     items: list[DueItem]
     files: list[Path]
     required_sheets_missing: bool = False
+    pdf: PdfResult | None = None
 
 
 def write_weekly_pack(
     facility: Facility, out_dir: Path, horizon_days: int | None = None, templates_dir: Path | None = None,
+    pdf: bool = False,
 ) -> PackSummary:
     """Write the weekly pack: check report, due report, agenda and one-pagers.
 
-    When a required sheet is missing only the check report is written.
+    With ``pdf``, LibreOffice also writes a PDF of each Word document when it
+    is installed, and ``PackSummary.pdf`` records the PDFs written. When a required
+    sheet is missing only the check report is written.
     """
     workbook = facility.path.name
     errors, warnings = count_by_severity(facility.problems)
@@ -160,5 +275,9 @@ def write_weekly_pack(
         for name, text in due_files.items():
             (staging / name).write_text(text, encoding="utf-8")
             files.append(Path(name))
-        files += write_documents(facility, items, staging, templates_dir=templates_dir)
-    return PackSummary(out_dir, errors, warnings, items, files)
+        documents = write_documents(facility, items, staging, templates_dir=templates_dir)
+        files += documents
+        pdf_result = convert_to_pdf(staging, documents) if pdf else None
+        if pdf_result is not None:
+            files += pdf_result.written
+    return PackSummary(out_dir, errors, warnings, items, files, pdf=pdf_result)
