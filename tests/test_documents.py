@@ -942,6 +942,21 @@ def test_pdf_missing_still_writes_word(make_workbook, tmp_path, monkeypatch):
     assert (out / "weekly-agenda.docx").exists()
 
 
+def test_run_pdf_copies_pack_documents(make_workbook, tmp_path):
+    soffice_or_skip()
+    out = tmp_path / "pack"
+
+    result = run_cli("run", make_workbook(), "--out", out, "--as-of", "2026-12-04T09:00", "--pdf")
+
+    assert result.exit_code == 0, result.output
+    assert sorted(str(path.relative_to(out)) for path in out.rglob("*.pdf")) == [
+        "one-pagers/one-pager-R1.pdf", "weekly-agenda.pdf",
+    ]
+    assert "Wrote 2 PDF copies." in result.output
+    assert "1 one-pagers in one-pagers/" in result.output
+    assert "Wrote 8 files to" in result.output
+
+
 def test_run_pdf_missing_exits_zero(make_workbook, tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path))
     out = tmp_path / "pack"
