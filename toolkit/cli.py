@@ -79,14 +79,17 @@ def load(workbook: str, as_of: str | None):
     return load_facility(workbook, parse_as_of(as_of) or now_utc())
 
 
-def emit(text: str, output: str | None) -> None:
-    """Write a report to ``output`` atomically, or to standard output."""
+def emit(text, output: str | None) -> None:
+    """Write a report (a string, or an iterable of string pieces) to ``output`` atomically, or to stdout."""
+    pieces = [text] if isinstance(text, str) else text
     if output:
-        from toolkit.files import write_text_atomic
+        from toolkit.files import atomic_path
 
-        write_text_atomic(output, text)
+        with atomic_path(output) as temporary, temporary.open("w", encoding="utf-8") as handle:
+            handle.writelines(pieces)
     else:
-        click.echo(text, nl=False)
+        for piece in pieces:
+            click.echo(piece, nl=False)
 
 
 as_of_option = click.option(
@@ -136,7 +139,8 @@ def init(file: str, force: bool) -> None:
 
 
 @main.command()
-@click.argument("workbook", type=click.Path(dir_okay=False))
+# A folder is reported by the reader in one line, like every other file that cannot be read.
+@click.argument("workbook", type=click.Path())
 @as_of_option
 @click.option("--format", "output_format", type=click.Choice(["text", "json", "xlsx"]), default="text",
               show_default=True, help="Report format; xlsx needs -o.")
@@ -218,7 +222,8 @@ def due(workbook: str, as_of: str | None, horizon: int | None, owner: str | None
     owner_names = {record.get("Contact ID"): record.get("Name") or "" for record in facility.contacts
                    if record.get("Contact ID")}
     if output_format == "json":
-        emit(report.due_json(name, settings.facility_name, facility.as_of, settings.timezone_name, horizon, items),
+        emit(report.due_json_chunks(name, settings.facility_name, facility.as_of, settings.timezone_name, horizon,
+                                    items),
              output)
     elif output_format == "xlsx":
         from toolkit.spreadsheets import write_due_report

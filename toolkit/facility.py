@@ -40,12 +40,15 @@ class Settings:
         return self.numbers[schema.header_key(name)]
 
 
+_NO_ERRORS: frozenset[str] = frozenset()
+
+
 class Record:
     """One data row of a sheet: parsed values, raw text and the columns with errors."""
 
     __slots__ = ("table", "row", "values", "raw", "errors", "left_out", "get")
 
-    def __init__(self, table: Table, row: int, parsed: dict | None = None, raw: dict | None = None):
+    def __init__(self, table: Table, row: int, parsed: dict | None = None, raw: tuple | None = None):
         self.table = table
         self.row = row  # Excel row number, 1-based
         self.values: dict[str, object] = {} if parsed is None else parsed
@@ -53,16 +56,28 @@ class Record:
         # Bound straight to the dict because checks and due rules call it a million
         # times on a large workbook.
         self.get = self.values.get
-        self.raw: dict[str, object] = {} if raw is None else raw  # cell values as read, for messages
-        self.errors: set[str] = set()
+        # The cell values as read, in the order of table.columns, for messages. A
+        # tuple rather than a dict keeps a 5,000-resident workbook within memory.
+        self.raw: tuple = () if raw is None else raw
+        # Columns with an error; shared and empty until mark_error gives the row its own set.
+        self.errors: set[str] | frozenset[str] = _NO_ERRORS
         # Set on the later row of a duplicate ID or resident-and-domain pair,
         # which the due rules leave out.
         self.left_out = False
 
     def text(self, column: str) -> str:
         """Return the cell's text as found in the workbook, with outer spaces removed."""
-        raw = self.raw.get(column)
+        position = self.table.positions.get(column)
+        if position is None or position >= len(self.raw):
+            return ""
+        raw = self.raw[position]
         return "" if raw is None else values.clean_text(raw)
+
+    def mark_error(self, column: str) -> None:
+        """Record that a column of this row has an error, so rules treat it as unreadable."""
+        if self.errors is _NO_ERRORS:
+            self.errors = set()
+        self.errors.add(column)
 
     def has_error(self, column: str) -> bool:
         return column in self.errors
@@ -91,6 +106,7 @@ class Table:
     present: bool = False
     header_row: int | None = None
     columns: dict[str, int] = field(default_factory=dict)  # declared name -> 0-based index
+    positions: dict[str, int] = field(default_factory=dict)  # declared name -> place in Record.raw
     records: list[Record] = field(default_factory=list)
 
     def cell(self, column: str, row: int) -> str:
@@ -282,7 +298,7 @@ class _Reader:
             Problem(code, severity, self.table.name, record.row, column, record.cell(column), value, message)
         )
         if severity == ERROR:
-            record.errors.add(column)
+            record.mark_error(column)
 
     def outcome(self, column: schema.Column, raw_value) -> _Outcome:
         """Read a raw value by the column's type, without reference to any row."""
@@ -438,6 +454,7 @@ def _read_rows(reader: _Reader, grid: list[list], first_row: int, unsaved_formul
     if any(len(row) != width for row in rows):
         rows = [row + [""] * (width - len(row)) for row in rows]
     names = list(table.columns)
+    table.positions = {name: position for position, name in enumerate(names)}
     indexes = [table.columns[name] for name in names]
     raw_columns = [
         [row[index] for row in rows] if index < width else [""] * len(rows) for index in indexes
@@ -466,7 +483,7 @@ def _read_rows(reader: _Reader, grid: list[list], first_row: int, unsaved_formul
         if all(map(_is_blank, raw)):  # stops at the first filled cell, usually the first
             records.append(None)
             continue
-        record = Record(table, first_row + offset + 1, dict(zip(names, parsed)), dict(zip(names, raw)))
+        record = Record(table, first_row + offset + 1, dict(zip(names, parsed)), raw)
         records.append(record)
         table.records.append(record)
 
@@ -632,12 +649,15 @@ def _settings_only(raw: RawWorkbook, found: dict[str, str], problems: list[Probl
     return _read_settings(table, raw.path.name, problems)
 
 
-def _reading_order(sheet_name: str) -> int:
-    """Rank a sheet for reading: Settings first (dates depend on it), then in declared order."""
+def _reading_order(sheet_name: str) -> int | None:
+    """Rank a sheet for reading: Settings first (dates depend on it), then in declared order.
+
+    Sheets the toolkit does not know are not read (None).
+    """
     declared = schema.SHEETS_BY_KEY.get(schema.header_key(sheet_name))
     if declared is schema.SETTINGS:
         return -1
-    return schema.SHEETS.index(declared) if declared else len(schema.SHEETS)
+    return schema.SHEETS.index(declared) if declared else None
 
 
 def load_facility(
@@ -665,6 +685,8 @@ def load_facility(
             declared, sheet_name, raw.sheets.get(sheet_name) if sheet_name else None, settings.day_first,
             problems, raw.formulas_without_result(sheet_name) if sheet_name else frozenset(),
         )
+        if sheet_name and hasattr(raw.sheets, "release"):
+            raw.sheets.release(sheet_name)
     standards = _read_standards(tables.pop("Standards"), problems)
 
     facility = Facility(

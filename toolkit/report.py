@@ -84,12 +84,30 @@ def due_text(workbook: str, facility: str, as_of: dt.datetime, horizon_days: int
 def due_json(workbook: str, facility: str, as_of: dt.datetime, timezone: str, horizon_days: int,
              items: list[DueItem]) -> str:
     """Return the due report as JSON: workbook, facility, as_of, timezone, horizon_days and items."""
-    document = {
+    return "".join(due_json_chunks(workbook, facility, as_of, timezone, horizon_days, items))
+
+
+def due_json_chunks(workbook: str, facility: str, as_of: dt.datetime, timezone: str, horizon_days: int,
+                    items: list[DueItem]):
+    """Yield the due report's JSON text piece by piece, one item at a time.
+
+    The text is the same as ``json.dumps(document, indent=2)`` would give, but
+    tens of thousands of items never sit in memory as dicts and text at once.
+    """
+    header = {
         "workbook": workbook,
         "facility": facility,
         "as_of": as_of.isoformat(),
         "timezone": timezone,
         "horizon_days": horizon_days,
-        "items": [item.to_dict() for item in items],
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    opening = json.dumps(header, indent=2, ensure_ascii=False)[:-2]  # drop the closing "\n}"
+    if not items:
+        yield opening + ',\n  "items": []\n}\n'
+        return
+    yield opening + ',\n  "items": [\n'
+    last = len(items) - 1
+    for position, item in enumerate(items):
+        text = json.dumps(item.to_dict(), indent=2, ensure_ascii=False)
+        yield "    " + text.replace("\n", "\n    ") + (",\n" if position < last else "\n")
+    yield "  ]\n}\n"

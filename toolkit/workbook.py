@@ -22,13 +22,10 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from toolkit.errors import WorkbookUnreadable
+from toolkit.xlsx_package import check_package
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-
-# A real facility workbook of 5,000 residents unpacks to well under this; a
-# file claiming more is refused before any sheet is decompressed.
-MAX_UNPACKED_BYTES = 2 * 1024**3
 
 
 class SheetGrids(Mapping):
@@ -40,12 +37,28 @@ class SheetGrids(Mapping):
     WorkbookUnreadable there. Iteration order is the workbook's sheet order.
     """
 
-    def __init__(self, names: list[str], futures: dict):
+    def __init__(self, names: list[str], futures: dict, load: Callable):
         self.names = names
         self.futures = futures
+        self.load = load
+
+    def _result(self, name: str) -> tuple[list[list], set[tuple[int, int]]]:
+        if name not in self.names:
+            raise KeyError(name)
+        future = self.futures.get(name)
+        if future is None:  # not scheduled, or released: read it now
+            result = self.load(name)
+            return result
+        return future.result()
 
     def __getitem__(self, name: str) -> list[list]:
-        return self.futures[name].result()[0]
+        return self._result(name)[0]
+
+    def release(self, name: str) -> None:
+        """Forget a sheet's grid once its rows have been read, to free its memory."""
+        future = self.futures.pop(name, None)
+        if future is not None:
+            future.cancel()
 
     def __iter__(self):
         return iter(self.names)
@@ -54,7 +67,7 @@ class SheetGrids(Mapping):
         return len(self.names)
 
     def unsaved_formulas(self, name: str) -> set[tuple[int, int]]:
-        return self.futures[name].result()[1]
+        return self._result(name)[1]
 
 
 @dataclass
@@ -91,8 +104,7 @@ def _check_container(path: Path) -> None:
     if not head:
         raise _refuse(path, "the file is empty (0 bytes). Restore it from a backup or run `handoff init`.")
     if head.startswith(_OLE_MAGIC):
-        content = path.read_bytes()[:200_000]
-        if "EncryptionInfo".encode("utf-16-le") in content:
+        if _is_encrypted_package(path):
             raise _refuse(
                 path,
                 "the workbook is password-protected. Save a copy without a password "
@@ -110,23 +122,47 @@ def _check_container(path: Path) -> None:
             "Open it in Excel and save it as an Excel Workbook (.xlsx).",
         )
     try:
-        with zipfile.ZipFile(path) as archive:
+        with zipfile.ZipFile(path) as archive, path.open("rb") as handle:
             names = set(archive.namelist())
-            unpacked = sum(info.file_size for info in archive.infolist())
-    except (zipfile.BadZipFile, OSError, EOFError):
+            if "xl/workbook.xml" not in names:
+                raise _refuse(path, _not_a_workbook_advice(names))
+            check_package(path, archive, handle)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError):
         raise _refuse(
             path, "the file is damaged or incomplete. Restore it from a backup or re-save it in Excel."
         ) from None
-    if "xl/workbook.xml" not in names:
-        raise _refuse(
-            path, "this zip file is not an Excel workbook. Save the workbook as .xlsx and try again."
-        )
-    if unpacked > MAX_UNPACKED_BYTES:
-        raise _refuse(
-            path,
-            f"the file would unpack to {unpacked / 1024**3:.1f} GB, far more than a facility "
-            "workbook holds. Re-save it in Excel or restore it from a backup.",
-        )
+
+
+# An encrypted workbook is an OLE file holding these two streams; an .xls file holds "Workbook".
+_ENCRYPTION_STREAMS = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".encode("utf-16-le"))
+
+
+def _is_encrypted_package(path: Path) -> bool:
+    """Return True when the OLE file at ``path`` names an encrypted workbook's streams.
+
+    The stream names sit in the OLE directory, which may lie anywhere in the
+    file, so the whole file is searched a megabyte at a time.
+    """
+    overlap = max(len(marker) for marker in _ENCRYPTION_STREAMS)
+    tail = b""
+    with path.open("rb") as handle:
+        while chunk := handle.read(1024**2):
+            window = tail + chunk
+            if any(marker in window for marker in _ENCRYPTION_STREAMS):
+                return True
+            tail = window[-overlap:]
+    return False
+
+
+def _not_a_workbook_advice(names: set[str]) -> str:
+    """Return what a zip file without an Excel workbook part is, and what to do."""
+    if "content.xml" in names and "mimetype" in names:
+        return ("this is an OpenDocument spreadsheet (.ods) with an .xlsx name. Open it in LibreOffice and "
+                "save it as Excel 2007-365 (.xlsx).")
+    if "xl/workbook.bin" in names:
+        return ("this is an Excel Binary Workbook (.xlsb). Open it in Excel and save it as an Excel "
+                "Workbook (.xlsx).")
+    return "this zip file is not an Excel workbook. Save the workbook as .xlsx and try again."
 
 
 def find_lock_file(path: Path) -> Path | None:
@@ -141,7 +177,8 @@ def read_workbook(path: str | Path, first: Callable[[str], int] | None = None) -
     Grids start at cell A1, so ``grid[r][c]`` is Excel row ``r + 1``, column
     ``c + 1``. Blank cells are ``""``. Hidden sheets are read like any other.
     Sheets are read in a background thread, lowest ``first(name)`` first, so
-    the caller can work on each sheet as soon as it is ready.
+    the caller can work on each sheet as soon as it is ready. Sheets for which
+    ``first`` returns None are read only when looked up.
     """
     path = Path(path)
     _check_container(path)
@@ -188,11 +225,14 @@ def read_workbook(path: str | Path, first: Callable[[str], int] | None = None) -
         except Exception as error:  # calamine raises its own error types for each format fault
             raise _unreadable(path, error) from None
 
-    order = sorted(names, key=first) if first else names
+    if first is None:
+        order = names
+    else:
+        order = sorted((name for name in names if first(name) is not None), key=first)
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="handoff-read")
     futures = {name: executor.submit(load, name) for name in order}
     executor.shutdown(wait=False)
-    return RawWorkbook(path=path, sheets=SheetGrids(names, futures), lock_file=find_lock_file(path))
+    return RawWorkbook(path=path, sheets=SheetGrids(names, futures, load), lock_file=find_lock_file(path))
 
 
 def _unreadable(path: Path, error: Exception) -> WorkbookUnreadable:
@@ -343,12 +383,15 @@ def _drop_hidden_times(data: bytes, date_only: set[int], grid: list[list]) -> No
 
 # A cell whose formula has no saved result: <c r="E7"><f>TODAY()</f><v></v></c>, or a
 # shared formula <f t="shared" si="0"/>, followed by an empty or absent <v>.
+# Group 2 is the empty <v>, when there is one.
 _UNSAVED_FORMULA = re.compile(
     rb"<(?:\w+:)?c\s([^>]*[^/>])>\s*"
     rb"<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)\s*"
-    rb"(?:<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*"
+    rb"(<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*"
     rb"</(?:\w+:)?c>"
 )
+# Excel and LibreOffice save a formula whose result is empty text as t="str" with an empty <v>.
+_TEXT_RESULT = re.compile(rb'(?:^|\s)t="str"')
 
 
 def _find_unsaved_formulas(data: bytes) -> set[tuple[int, int]]:
@@ -362,6 +405,8 @@ def _find_unsaved_formulas(data: bytes) -> set[tuple[int, int]]:
     if b"f>" not in data:  # every formula ends in </f> or </x:f>, or its shared master does
         return cells
     for match in _UNSAVED_FORMULA.finditer(data):
+        if match.group(2) is not None and _TEXT_RESULT.search(match.group(1)):
+            continue  # a saved result that is empty text, such as =IF(A2="","",A2)
         position = _cell_position(data, match.start(1) - 1, match.end(1))
         if position is not None:
             cells.add(position)
