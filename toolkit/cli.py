@@ -38,6 +38,10 @@ class HandoffGroup(click.Group):
         except KeyboardInterrupt:
             click.echo("Interrupted.", err=True)
             ctx.exit(130)
+        except BrokenPipeError:
+            # The reader of our output went away (e.g. `handoff due ... | head`): stop quietly.
+            sys.stderr.close()
+            ctx.exit(EXIT_OK)
         except Exception as error:  # the last guard: users never see a traceback without --debug
             if ctx.obj and ctx.obj.get("debug"):
                 raise

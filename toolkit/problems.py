@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 ERROR = "error"
 WARNING = "warning"
@@ -46,7 +46,17 @@ class Problem:
     message: str
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        # Not dataclasses.asdict, which deep-copies each field and is slow on large reports.
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "sheet": self.sheet,
+            "row": self.row,
+            "column": self.column,
+            "cell": self.cell,
+            "value": self.value,
+            "message": self.message,
+        }
 
 
 def column_letter(index: int) -> str:
