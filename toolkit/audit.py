@@ -791,7 +791,8 @@ def audit_workbook(path: str | Path, period: Period, as_of: dt.datetime | dt.dat
     return audit_facility(load_facility(path, as_of), period)
 
 
-def audit_workbooks(paths: list[Path], period: Period, as_of: dt.datetime | dt.date) -> AuditResult:
+def audit_workbooks(paths: list[Path], period: Period, as_of: dt.datetime | dt.date,
+                    progress=None) -> AuditResult:
     """Audit every workbook in ``paths``, in parallel when there are several.
 
     Raises the HandoffError of the first workbook, in the order given, that
@@ -800,8 +801,11 @@ def audit_workbooks(paths: list[Path], period: Period, as_of: dt.datetime | dt.d
     """
     if not paths:
         raise ValueError("no workbooks to audit")
+    progress = progress or (lambda done, total, label: None)
     if len(paths) == 1:
-        return AuditResult(period, [audit_workbook(paths[0], period, as_of)])
+        audit = audit_workbook(paths[0], period, as_of)
+        progress(1, 1, "Workbooks")
+        return AuditResult(period, [audit])
 
     from concurrent.futures import ProcessPoolExecutor
 
@@ -809,7 +813,10 @@ def audit_workbooks(paths: list[Path], period: Period, as_of: dt.datetime | dt.d
     pool = ProcessPoolExecutor(max_workers=workers)
     try:
         futures = [pool.submit(audit_workbook, path, period, as_of) for path in paths]
-        audits = [future.result() for future in futures]
+        audits = []
+        for done, future in enumerate(futures, start=1):
+            audits.append(future.result())
+            progress(done, len(futures), "Workbooks")
     except BaseException:
         pool.shutdown(wait=True, cancel_futures=True)
         raise

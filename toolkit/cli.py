@@ -16,6 +16,7 @@ import click
 
 from toolkit import __version__
 from toolkit.errors import HandoffError
+from toolkit.progress import terminal_progress
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -100,6 +101,10 @@ as_of_option = click.option(
     "--as-of", metavar="DATE[THH:MM]",
     help="The moment to report at, in the facility's time zone: 2026-12-04 (start of day) or "
          "2026-12-04T09:00. Default: now.",
+)
+quiet_option = click.option(
+    "-q", "--quiet", is_flag=True,
+    help="No progress bar. (The bar is shown only on a terminal, for work taking more than 2 seconds.)",
 )
 output_option = click.option(
     "-o", "--output", type=click.Path(dir_okay=False), help="Write the report to this file instead of the screen."
@@ -261,8 +266,9 @@ def due(workbook: str, as_of: str | None, horizon: int | None, owner: str | None
 @click.option("--templates", "templates_dir", type=click.Path(file_okay=False, exists=True),
               help="Folder of restyled templates; each file found there replaces the default of that name.")
 @click.option("--pdf", is_flag=True, help="Also write a PDF of each document, when LibreOffice is installed.")
+@quiet_option
 def docs(workbook: str, out_dir: str, kinds: tuple[str, ...], residents: tuple[str, ...], partner: str | None,
-         as_of: str | None, templates_dir: str | None, pdf: bool) -> None:
+         as_of: str | None, templates_dir: str | None, pdf: bool, quiet: bool) -> None:
     """Write Word documents: one-pagers, the weekly agenda, escalation notes and risk summaries.
 
     Without --partner this is the internal set, marked internal. With
@@ -289,7 +295,8 @@ def docs(workbook: str, out_dir: str, kinds: tuple[str, ...], residents: tuple[s
     items = due_items(facility)
     with staging_folder(Path(out_dir), replace_folders=(folder,) if folder else ()) as staging:
         files = write_documents(facility, items, staging, selected, residents,
-                                Path(templates_dir) if templates_dir else None, partner=contact_id)
+                                Path(templates_dir) if templates_dir else None, partner=contact_id,
+                                progress=terminal_progress(quiet))
         pdf_result = convert_pdf(staging, files) if pdf else None
     where = Path(out_dir) / folder if folder else Path(out_dir)
     audience = f" for contact {contact_id}" if contact_id else ""
@@ -349,8 +356,9 @@ def report_pdf(result) -> None:
 @click.option("--templates", "templates_dir", type=click.Path(file_okay=False, exists=True),
               help="Folder of restyled templates; each file found there replaces the default of that name.")
 @click.option("--pdf", is_flag=True, help="Also write a PDF of each Word document, when LibreOffice is installed.")
+@quiet_option
 def run(workbook: str, out_dir: str, as_of: str | None, horizon: int | None, templates_dir: str | None,
-        pdf: bool) -> None:
+        pdf: bool, quiet: bool) -> None:
     """Write the weekly pack for WORKBOOK: check report, due report, agenda and one-pagers.
 
     Exit status 0 when the pack was written (even if the workbook has
@@ -365,7 +373,7 @@ def run(workbook: str, out_dir: str, as_of: str | None, horizon: int | None, tem
 
     facility = load(workbook, as_of)
     summary = write_weekly_pack(facility, Path(out_dir), horizon, Path(templates_dir) if templates_dir else None,
-                                pdf=pdf)
+                                pdf=pdf, progress=terminal_progress(quiet))
     click.echo(f"{facility.settings.facility_name}: weekly pack as of {format_moment(facility.as_of)}")
     click.echo(f"  Check:  {summary.errors} errors, {summary.warnings} warnings (check-report.txt)")
     if summary.required_sheets_missing:
@@ -479,8 +487,9 @@ def schedule_command(config: str, once: bool, check_only: bool) -> None:
 @as_of_option
 @click.option("--templates", "templates_dir", type=click.Path(file_okay=False, exists=True),
               help="Folder of restyled templates; an audit.docx found there replaces the default.")
+@quiet_option
 def audit_command(workbooks: tuple[str, ...], date_from: dt.datetime, date_to: dt.datetime, out_dir: str,
-                  as_of: str | None, templates_dir: str | None) -> None:
+                  as_of: str | None, templates_dir: str | None, quiet: bool) -> None:
     """Write the governance audit of one or many facility workbooks for a period.
 
     Counts whether escalation standards were met, service gaps were resolved,
@@ -503,7 +512,7 @@ def audit_command(workbooks: tuple[str, ...], date_from: dt.datetime, date_to: d
             "governance-audit.xlsx as a workbook. Choose another folder."
         )
     paths = expand_workbook_arguments(workbooks)
-    result = audit_workbooks(paths, Period(start, end), parse_as_of(as_of) or now_utc())
+    result = audit_workbooks(paths, Period(start, end), parse_as_of(as_of) or now_utc(), terminal_progress(quiet))
     files = write_audit(result, out, Path(templates_dir) if templates_dir else None)
 
     count = len(result.facilities)

@@ -203,6 +203,11 @@ class DocumentRenderer:
         document = self._fill(template, context)
         return _save(document, Path(out_path))
 
+    def check_templates(self, kinds) -> None:
+        """Load and check the templates of ``kinds`` now; raise TemplateError for the first broken one."""
+        for kind in kinds:
+            self._load(kind)
+
     def _jinja_environment(self):
         if self._environment is None:
             self._environment = _new_jinja_environment()

@@ -81,10 +81,20 @@ class _Candidate:
     warning_days: int | None = None
 
 
+# A due time beyond the last date Python can represent, such as the end of
+# 12/31/9999 (often typed for an authorization with no end): far past any horizon.
+FAR_FUTURE = dt.datetime(9999, 12, 30, tzinfo=dt.timezone.utc)
+
+
 def _day_due(facility: Facility, day: dt.date | None, days: int = 0) -> dt.datetime | None:
     if day is None:
         return None
-    return facility.localize(day + dt.timedelta(days=days), end_of_day=True)
+    try:
+        due = facility.localize(day + dt.timedelta(days=days), end_of_day=True)
+        due.astimezone(dt.timezone.utc)
+    except OverflowError:
+        return FAR_FUTURE
+    return due
 
 
 def _hours_after(moment: dt.datetime | None, hours: float | None) -> dt.datetime | None:
@@ -92,7 +102,10 @@ def _hours_after(moment: dt.datetime | None, hours: float | None) -> dt.datetime
     if moment is None or hours is None:
         return None
     zone = moment.tzinfo
-    return (moment.astimezone(dt.timezone.utc) + dt.timedelta(hours=hours)).astimezone(zone)
+    try:
+        return (moment.astimezone(dt.timezone.utc) + dt.timedelta(hours=hours)).astimezone(zone)
+    except OverflowError:
+        return FAR_FUTURE
 
 
 def _elapsed(later: dt.datetime, earlier: dt.datetime) -> dt.timedelta:

@@ -17,6 +17,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from toolkit.errors import HandoffError, OutputError, RequiredSheetMissing
 from toolkit.facility import Facility
 from toolkit.pdf import PdfResult, convert_to_pdf
 from toolkit.problems import count_by_severity
+from toolkit.progress import ProgressCallback, no_progress
 from toolkit.report import due_json, due_text, problems_json, problems_text
 
 ONE_PAGER_FOLDER = "one-pagers"
@@ -41,6 +43,10 @@ DOCUMENT_KINDS = ("one-pager", "agenda", "escalation-note", "risk-summary")
 # A partner's set, as the product contract lists it. A partner's one-pagers
 # are written only when asked for with --kind one-pager.
 PARTNER_KINDS = ("agenda", "escalation-note", "risk-summary")
+TEMPLATE_OF_KIND = {
+    "one-pager": "one_pager", "agenda": "agenda", "escalation-note": "escalation_note",
+    "risk-summary": "risk_summary",
+}
 
 
 @contextlib.contextmanager
@@ -120,6 +126,7 @@ def write_documents(
     resident_ids: tuple[str, ...] = (),
     templates_dir: Path | None = None,
     partner: str | None = None,
+    progress: ProgressCallback = no_progress,
 ) -> list[Path]:
     """Render the requested documents into ``staging`` and return their paths relative to it.
 
@@ -143,7 +150,9 @@ def write_documents(
         builder = ContextBuilder(facility, items)
         folder = Path()
     residents = _selected_residents(facility, builder, resident_ids, scope)
-    writer = _DocumentWriter(DocumentRenderer(templates_dir), staging, folder, scope)
+    # Check the templates before any work, so a broken one stops the run at once.
+    DocumentRenderer(templates_dir).check_templates(TEMPLATE_OF_KIND[kind] for kind in kinds)
+    writer = _DocumentWriter(templates_dir, staging, folder, scope)
 
     if "agenda" in kinds:
         name = f"weekly-agenda-{safe_file_part(scope.contact_id, 'contact')}.docx" if scope else "weekly-agenda.docx"
@@ -170,6 +179,7 @@ def write_documents(
             part = safe_file_part(resident.get("Resident ID"), "resident")
             writer.write("risk_summary", builder.risk_summary(resident, risks),
                          Path(RISK_SUMMARY_FOLDER) / f"risk-summary-{part}.docx")
+    writer.finish(progress)
     return writer.written
 
 
@@ -202,8 +212,9 @@ def _selected_residents(facility: Facility, builder: ContextBuilder, resident_id
 class _DocumentWriter:
     """Render documents into one folder of the staging area, with unique file names."""
 
-    def __init__(self, renderer, staging: Path, folder: Path, scope: PartnerScope | None):
-        self.renderer = renderer
+    def __init__(self, templates_dir: Path | None, staging: Path, folder: Path, scope: PartnerScope | None):
+        self.templates_dir = templates_dir
+        self.jobs: list[tuple[str, dict, Path]] = []
         self.staging = staging
         self.folder = folder
         self.scope = scope
@@ -211,6 +222,7 @@ class _DocumentWriter:
         self._names: set[str] = set()
 
     def write(self, kind: str, context: dict, relative: Path) -> None:
+        """Queue one document; ``finish`` renders the queue."""
         relative = self.folder / relative
         # Two IDs that differ only in characters a file name cannot hold would
         # otherwise share a file.
@@ -222,8 +234,66 @@ class _DocumentWriter:
         if self.scope is not None:
             context = self.scope.redact_values(context)
         (self.staging / relative).parent.mkdir(parents=True, exist_ok=True)
-        self.renderer.render(kind, context, self.staging / relative)
+        self.jobs.append((kind, context, self.staging / relative))
         self.written.append(relative)
+
+    def finish(self, progress: ProgressCallback = no_progress) -> None:
+        """Render every queued document, across all cores when there are more than a handful."""
+        render_documents(self.templates_dir, self.jobs, progress)
+        self.jobs = []
+
+
+# Below this many documents a process pool costs more to start than it saves.
+PARALLEL_MINIMUM = 8
+
+
+def render_documents(templates_dir: Path | None, jobs: list[tuple[str, dict, Path]],
+                     progress: ProgressCallback = no_progress, workers: int | None = None) -> None:
+    """Render (kind, context, path) jobs, in a process pool when there are many.
+
+    Each worker loads the templates once and renders a share of the jobs; a
+    template error in any of them is raised here.
+    """
+    from toolkit.documents import DocumentRenderer
+
+    total = len(jobs)
+    workers = workers or os.cpu_count() or 1
+    if total < PARALLEL_MINIMUM or workers < 2:
+        renderer = DocumentRenderer(templates_dir)
+        for done, (kind, context, path) in enumerate(jobs, start=1):
+            renderer.render(kind, context, path)
+            progress(done, total, "Documents")
+        return
+
+    # Small chunks keep both cores busy to the end and let the bar move.
+    size = max(1, min(25, total // (workers * 4)))
+    chunks = [jobs[start:start + size] for start in range(0, total, size)]
+    done = 0
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        futures = [pool.submit(_render_chunk, templates_dir, chunk) for chunk in chunks]
+        try:
+            for future in as_completed(futures):
+                done += future.result()
+                progress(done, total, "Documents")
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
+
+
+def _render_chunk(templates_dir: Path | None, jobs: list[tuple[str, dict, Path]]) -> int:
+    from toolkit.documents import DocumentRenderer
+
+    renderer = _worker_renderers.get(templates_dir)
+    if renderer is None:
+        renderer = _worker_renderers[templates_dir] = DocumentRenderer(templates_dir)
+    for kind, context, path in jobs:
+        renderer.render(kind, context, path)
+    return len(jobs)
+
+
+# One renderer per template folder in each worker process, reused across chunks.
+_worker_renderers: dict = {}
 
 
 @dataclass
@@ -241,7 +311,7 @@ class PackSummary:
 
 def write_weekly_pack(
     facility: Facility, out_dir: Path, horizon_days: int | None = None, templates_dir: Path | None = None,
-    pdf: bool = False,
+    pdf: bool = False, progress: ProgressCallback = no_progress,
 ) -> PackSummary:
     """Write the weekly pack: check report, due report, agenda and one-pagers.
 
@@ -275,7 +345,7 @@ def write_weekly_pack(
         for name, text in due_files.items():
             (staging / name).write_text(text, encoding="utf-8")
             files.append(Path(name))
-        documents = write_documents(facility, items, staging, templates_dir=templates_dir)
+        documents = write_documents(facility, items, staging, templates_dir=templates_dir, progress=progress)
         files += documents
         pdf_result = convert_to_pdf(staging, documents) if pdf else None
         if pdf_result is not None:

@@ -183,7 +183,7 @@ def load_config(path: str | os.PathLike) -> ScheduleConfig:
         zone = str(table.get("timezone", default_zone))
         try:
             ZoneInfo(zone)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
             mistakes.append(f'{label}: timezone "{zone}" is not an IANA time zone name, e.g. America/Chicago')
         outputs = tuple(table.get("outputs", DEFAULT_OUTPUTS))
         for output in outputs:

@@ -86,7 +86,13 @@ def _year(text: str) -> int:
     return 2000 + year if len(text) == 2 else year
 
 
-def _serial_to_datetime(number: float) -> dt.datetime:
+# Days between the 1900 and the 1904 date systems' day zero.
+DATE_1904_OFFSET = 1462
+
+
+def _serial_to_datetime(number: float, date1904: bool = False) -> dt.datetime:
+    if date1904:
+        number += DATE_1904_OFFSET
     if not _SERIAL_MIN <= number <= _SERIAL_MAX:
         raise ValueError("is a number, not a date")
     return _EXCEL_EPOCH + dt.timedelta(seconds=round(number * 86400))
@@ -138,7 +144,7 @@ def _parse_time_text(text: str) -> dt.time:
     return dt.time(hour, minute, second)
 
 
-def parse_date(value: object, day_first: bool = False) -> dt.date:
+def parse_date(value: object, day_first: bool = False, date1904: bool = False) -> dt.date:
     """Read a date column value; a date-time keeps only its date."""
     if isinstance(value, dt.datetime):
         return value.date()
@@ -147,7 +153,7 @@ def parse_date(value: object, day_first: bool = False) -> dt.date:
     if isinstance(value, bool):
         raise ValueError("is not a date")
     if isinstance(value, (int, float)):
-        return _serial_to_datetime(value).date()
+        return _serial_to_datetime(value, date1904).date()
     text = clean_text(value)
     parsed, rest = _parse_date_text(text, day_first)
     if rest.strip():
@@ -155,7 +161,7 @@ def parse_date(value: object, day_first: bool = False) -> dt.date:
     return parsed
 
 
-def parse_datetime(value: object, day_first: bool = False) -> dt.date | dt.datetime:
+def parse_datetime(value: object, day_first: bool = False, date1904: bool = False) -> dt.date | dt.datetime:
     """Read a date-time column value.
 
     Returns a naive ``datetime`` when a time is given and a plain ``date`` when
@@ -166,7 +172,7 @@ def parse_datetime(value: object, day_first: bool = False) -> dt.date | dt.datet
     if isinstance(value, bool):
         raise ValueError("is not a date-time")
     if isinstance(value, (int, float)):
-        moment = _serial_to_datetime(value)
+        moment = _serial_to_datetime(value, date1904)
         return moment.date() if moment.time() == dt.time(0) else moment
     text = clean_text(value)
     parsed, rest = _parse_date_text(text, day_first)
