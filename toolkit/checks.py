@@ -51,18 +51,22 @@ def run_checks(facility: Facility) -> None:
 
 
 def sort_problems(facility: Facility) -> None:
-    """Order problems by sheet (in the workbook's declared order), row and column."""
-    order = {sheet.name: position for position, sheet in enumerate(schema.SHEETS)}
+    """Order problems: workbook-level ones first, then by sheet in declared order, row and column.
 
-    def column_position(problem: Problem) -> int:
-        table = facility.tables.get(problem.sheet)
-        if table is None or problem.column not in table.columns:
-            return -1
-        return table.columns[problem.column]
+    Sheets are matched by name as the reader matches them, so problems on a
+    sheet spelled "RESIDENTS " sort with Residents.
+    """
+    order = {schema.header_key(sheet.name): position for position, sheet in enumerate(schema.SHEETS)}
+    columns = {schema.header_key(table.name): table.columns for table in facility.tables.values()}
 
-    facility.problems.sort(key=lambda p: (
-        order.get(p.sheet, len(order)), p.row or 0, column_position(p), p.code,
-    ))
+    def sort_key(problem: Problem) -> tuple:
+        if not problem.sheet:
+            return (-1, 0, -1, problem.code)
+        sheet_key = schema.header_key(problem.sheet)
+        column = columns.get(sheet_key, {}).get(problem.column, -1)
+        return (order.get(sheet_key, len(order)), problem.row or 0, column, problem.code)
+
+    facility.problems.sort(key=sort_key)
 
 
 def check_workbook_open(facility: Facility) -> None:

@@ -12,6 +12,8 @@ import os
 import re
 from pathlib import Path
 
+from toolkit import schema
+from toolkit.errors import OutputError
 from toolkit.files import atomic_path
 from toolkit.problems import ERROR, Problem
 
@@ -29,11 +31,37 @@ def _openpyxl():
     return openpyxl
 
 
+# Excel's limit on the characters in one cell.
+EXCEL_MAX_CELL_TEXT = 32_767
+# Characters XML 1.0 cannot carry. The xlsx format writes them as _xHHHH_
+# escapes, which LibreOffice 7.4 and python-calamine 0.9 read back as the character.
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Text that already looks like such an escape; its underscore is escaped as _x005F_ so it reads back as typed.
+_ESCAPE_LOOKALIKE = re.compile("_(x[0-9A-Fa-f]{4}_)")
+
+
+def shorten(text: str, limit: int) -> str:
+    """Return ``text`` cut to ``limit`` characters, ending in "…" when it was cut."""
+    return text if len(text) <= limit else text[:limit - 1] + "\u2026"
+
+
+def excel_text(text: str) -> str:
+    """Return ``text`` as a cell or comment can hold it.
+
+    Text longer than Excel's 32,767 characters is cut and ends in "…", and
+    characters XML cannot carry become _xHHHH_ escapes.
+    """
+    text = _ESCAPE_LOOKALIKE.sub(r"_x005F_\1", shorten(text, EXCEL_MAX_CELL_TEXT))
+    return _XML_ILLEGAL.sub(lambda match: f"_x{ord(match.group()):04X}_", text)
+
+
 def set_text(cell, value) -> None:
     """Write ``value`` into ``cell``, keeping strings as text even when they look like formulas."""
-    cell.value = value
     if isinstance(value, str):
+        cell.value = excel_text(value)
         cell.data_type = "s"
+    else:
+        cell.value = value
 
 
 def link_target(workbook: Path, report: Path) -> str:
@@ -59,7 +87,8 @@ def _style_header(sheet, columns: tuple[str, ...] | list[str], row: int = 1) -> 
         cell.fill = PatternFill("solid", start_color=HEADER_FILL, end_color=HEADER_FILL)
 
 
-def _hyperlink(cell, target: str, location: str) -> None:
+def _hyperlink(cell, target: str | None, location: str) -> None:
+    """Link ``cell`` to ``location`` in the workbook at ``target``, or in its own workbook when target is None."""
     from openpyxl.styles import Font
     from openpyxl.worksheet.hyperlink import Hyperlink
 
@@ -73,8 +102,24 @@ def _fill(cell, colour: str) -> None:
     cell.fill = PatternFill("solid", start_color=colour, end_color=colour)
 
 
+_CELL_COLUMN = re.compile(r"[A-Z]+")
+
+
+def _problem_sort_key(problem: Problem) -> tuple:
+    """Order problems as ``handoff check`` lists them: workbook-level first, then by sheet, row and column."""
+    if not problem.sheet:
+        return (-1, 0, 0, problem.code)
+    declared = schema.SHEETS_BY_KEY.get(schema.header_key(problem.sheet))
+    position = schema.SHEETS.index(declared) if declared else len(schema.SHEETS)
+    column = 0
+    letters = _CELL_COLUMN.match(problem.cell or "")
+    for letter in letters.group() if letters else "":
+        column = column * 26 + ord(letter) - 64
+    return (position, problem.row or 0, column, problem.code)
+
+
 def _problem_rows(problems: list[Problem]) -> list[Problem]:
-    return sorted(problems, key=lambda p: (p.sheet, p.row or 0, p.cell))
+    return sorted(problems, key=_problem_sort_key)
 
 
 def _add_problem_sheet(book, title: str, problems: list[Problem], target: str | None) -> None:
@@ -88,11 +133,7 @@ def _add_problem_sheet(book, title: str, problems: list[Problem], target: str | 
             set_text(sheet.cell(row=row_number, column=column_number), value)
         if problem.cell:
             location = cell_location(problem.sheet, problem.cell)
-            link_cell = sheet.cell(row=row_number, column=2)
-            if target is None:
-                link_cell.hyperlink = f"#{location}"
-            else:
-                _hyperlink(link_cell, target, location)
+            _hyperlink(sheet.cell(row=row_number, column=2), target, location)
         _fill(sheet.cell(row=row_number, column=5), ERROR_FILL if problem.severity == ERROR else WARNING_FILL)
     widths = (20, 8, 7, 24, 9, 18, 24, 100)
     for index, width in enumerate(widths):
@@ -120,51 +161,133 @@ def write_problem_report(out: Path, workbook: Path, as_of: dt.datetime, problems
 
 
 def _unique_sheet_title(book, wanted: str) -> str:
+    """Return ``wanted``, numbered if needed so that it differs from every sheet name in any case, as Excel requires."""
+    taken = {name.casefold() for name in book.sheetnames}
     title, number = wanted, 2
-    while title in book.sheetnames:
+    while title.casefold() in taken:
         title = f"{wanted} ({number})"
         number += 1
     return title
 
 
+# Each message in a cell comment is cut to this many characters; the Problems sheet has it whole.
+COMMENT_MESSAGE_CHARACTERS = 1_000
+# Control characters XML 1.0 forbids, as raw bytes in a part; python-calamine reads
+# them, but openpyxl's XML parser rejects the part.
+_RAW_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
 def annotate_workbook(source: Path, out: Path, problems: list[Problem]) -> Path:
     """Write a copy of ``source`` with each problem cell highlighted and commented.
 
-    A Problems sheet listing every problem is added at the end. The staff's
-    formatting, validation, tables, hidden sheets and column widths are kept
-    as openpyxl reads them. ``source`` itself is only read.
-    """
-    from openpyxl.comments import Comment
+    A Problems sheet listing every problem, each linked to its cell, is added
+    at the end. The copy keeps what openpyxl 3.1 reads: formatting, data
+    validation, tables, hidden sheets, column widths, frozen panes, rich text
+    and existing comments, to which the problems are appended. A problem in a
+    merged range is shown on the range's top-left cell, the one Excel displays.
+    ``source`` itself is only read.
 
-    openpyxl = _openpyxl()
+    NOTE: openpyxl drops what it cannot read, such as data validation and
+    conditional formatting in Excel 2010 extension lists, slicers and sparklines,
+    and formulas in the copy lose their saved results until it is opened in
+    Excel or LibreOffice.
+    """
     if out.resolve() == source.resolve():
         raise ValueError("the annotated copy must not replace the workbook itself")
-    book = openpyxl.load_workbook(source)
+    book = _load_for_annotation(source)
+
     by_cell: dict[tuple[str, str], list[Problem]] = {}
     for problem in problems:
         if problem.cell and problem.sheet in book.sheetnames:
-            by_cell.setdefault((problem.sheet, problem.cell), []).append(problem)
+            anchor = _merged_anchor(book[problem.sheet], problem.cell)
+            by_cell.setdefault((problem.sheet, anchor), []).append(problem)
     for (sheet_name, coordinate), cell_problems in by_cell.items():
-        cell = book[sheet_name][coordinate]
-        worst = ERROR if any(p.severity == ERROR for p in cell_problems) else "warning"
-        _fill(cell, ERROR_FILL if worst == ERROR else WARNING_FILL)
-        text = "\n".join(f"{p.code}: {p.message}" for p in cell_problems)
-        if cell.comment is not None:
-            text = f"{cell.comment.text}\n---\n{text}"
-        comment = Comment(text, "handoff check")
-        comment.width, comment.height = 320, 40 + 40 * len(cell_problems)
-        cell.comment = comment
+        _mark_cell(book[sheet_name][coordinate], cell_problems)
+
     _add_problem_sheet(book, _unique_sheet_title(book, "Problems"), problems, None)
     with atomic_path(out) as temporary:
         book.save(temporary)
     return out
 
 
-_SHEET_TITLE_UNSAFE = re.compile(r"[\[\]:*?/\\]")
+def _load_for_annotation(source: Path):
+    """Open ``source`` with openpyxl, keeping rich text; raise OutputError when openpyxl cannot read it."""
+    import io
+    import warnings
+    import zipfile
+    from xml.etree.ElementTree import ParseError
+
+    openpyxl = _openpyxl()
+    with warnings.catch_warnings():
+        # openpyxl warns about each part it drops (listed in annotate_workbook's NOTE).
+        warnings.simplefilter("ignore", UserWarning)
+        try:
+            # Read from memory: openpyxl 3.1 leaves the file open when it fails to parse a part.
+            package = source.read_bytes()
+            try:
+                return openpyxl.load_workbook(io.BytesIO(package), rich_text=True)
+            except ParseError:
+                # Raw control characters: copy the package with each one as the _xHHHH_
+                # escape Excel writes, which keeps the text the same.
+                return openpyxl.load_workbook(io.BytesIO(_escape_control_bytes(package)), rich_text=True)
+        except (OSError, zipfile.BadZipFile, ParseError, KeyError, ValueError, TypeError, AttributeError) as error:
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            raise OutputError(
+                f"Cannot write the annotated copy: openpyxl cannot read {source.name} ({reason}). "
+                "The check report itself is complete; open and save the workbook in Excel, then try again."
+            ) from error
+
+
+def _escape_control_bytes(package: bytes) -> bytes:
+    """Return ``package`` with raw control characters in its XML parts escaped as _xHHHH_."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(package)) as original, \
+            zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as copy:
+        for info in original.infolist():
+            data = original.read(info)
+            if info.filename.endswith((".xml", ".rels")):
+                data = _RAW_CONTROL_BYTES.sub(lambda match: b"_x%04X_" % match.group()[0], data)
+            copy.writestr(info, data)
+    return buffer.getvalue()
+
+
+def _merged_anchor(sheet, coordinate: str) -> str:
+    """Return the top-left cell of the merged range containing ``coordinate``, or ``coordinate`` itself."""
+    for merged in sheet.merged_cells.ranges:
+        if coordinate in merged:
+            return merged.start_cell.coordinate
+    return coordinate
+
+
+def _mark_cell(cell, problems: list[Problem]) -> None:
+    """Fill ``cell`` by its worst problem and add a comment with each problem's message."""
+    from openpyxl.comments import Comment
+
+    worst = ERROR if any(p.severity == ERROR for p in problems) else "warning"
+    _fill(cell, ERROR_FILL if worst == ERROR else WARNING_FILL)
+    lines = []
+    for problem in problems:
+        # A problem in a merged range is shown on its top-left cell, so the comment names the cell.
+        where = f"{problem.cell} " if problem.cell != cell.coordinate else ""
+        lines.append(f"{where}{problem.code}: {shorten(problem.message, COMMENT_MESSAGE_CHARACTERS)}")
+    text = excel_text("\n".join(lines))
+    if cell.comment is not None:
+        # The staff's comment is kept exactly as openpyxl read it, escapes included.
+        text = f"{cell.comment.text}\n---\n{text}"
+    comment = Comment(text, "handoff check")
+    comment.width, comment.height = 320, 40 + 40 * len(problems)
+    cell.comment = comment
+
+
+_SHEET_TITLE_UNSAFE = re.compile(r"[\[\]:*?/\\\x00-\x1f]")
 
 
 def _owner_title(book, owner: str) -> str:
-    title = _SHEET_TITLE_UNSAFE.sub("-", owner or "No owner")[:28] or "No owner"
+    # Excel also rejects a sheet name that starts or ends with an apostrophe.
+    title = _SHEET_TITLE_UNSAFE.sub("-", owner or "No owner")[:28].strip("'") or "No owner"
     return _unique_sheet_title(book, title)
 
 
