@@ -25,7 +25,7 @@ def _add(facility: Facility, code: str, severity: str, record: Record, column: s
         record.text(column) if value is None else value, message,
     ))
     if severity == ERROR:
-        record.errors.add(column)
+        record.mark_error(column)
 
 
 def _spelling(index: dict[str, Record], identifier: str, id_column: str) -> str:
@@ -164,7 +164,7 @@ def _require(facility: Facility, record: Record, column: str, reason: str) -> No
     elif column not in record.table.columns and not record.has_error(column):
         _add(facility, "VALUE-REQUIRED", ERROR, record, column,
              f"{column} is required {reason}, but the sheet has no {column} column. Add the column.")
-        record.errors.add(column)
+        record.mark_error(column)
 
 
 def check_conditional_values(facility: Facility) -> None:

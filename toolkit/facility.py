@@ -278,9 +278,10 @@ _BLANK = _Outcome(None)
 class _Reader:
     """Reads the cells of one table by their declared types."""
 
-    def __init__(self, table: Table, day_first: bool, problems: list[Problem]):
+    def __init__(self, table: Table, day_first: bool, problems: list[Problem], date1904: bool = False):
         self.table = table
         self.day_first = day_first
+        self.date1904 = date1904
         self.problems = problems
         self.settings_sheet = table.sheet in (schema.SETTINGS, schema.STANDARDS)
         self.memos: dict[str, dict] = {}
@@ -347,9 +348,9 @@ class _Reader:
                                      f"Allowed: {', '.join(column.choices)}."))
                     return _Outcome(None, tuple(problems))
             elif kind == schema.DATE:
-                parsed = values.parse_date(raw_value, self.day_first)
+                parsed = values.parse_date(raw_value, self.day_first, self.date1904)
             elif kind == schema.DATETIME:
-                parsed = values.parse_datetime(raw_value, self.day_first)
+                parsed = values.parse_datetime(raw_value, self.day_first, self.date1904)
             elif kind == schema.YESNO:
                 parsed = values.parse_yes_no(raw_value)
             elif kind == schema.NUMBER:
@@ -379,7 +380,7 @@ def _type_message(name: str, kind: str, text: str, error: ValueError) -> str:
 
 def _read_table(
     declared: schema.Sheet, sheet_name: str | None, grid: list[list] | None, day_first: bool,
-    problems: list[Problem], unsaved_formulas: set[tuple[int, int]] = frozenset(),
+    problems: list[Problem], unsaved_formulas: set[tuple[int, int]] = frozenset(), date1904: bool = False,
 ) -> Table:
     table = Table(sheet=declared, name=sheet_name or declared.name)
     if sheet_name is None:
@@ -429,7 +430,7 @@ def _read_table(
                 f"(row {table.header_row}).",
             ))
 
-    reader = _Reader(table, day_first, problems)
+    reader = _Reader(table, day_first, problems, date1904)
     _read_rows(reader, grid, header_index + 1, unsaved_formulas)
     return table
 
@@ -538,7 +539,7 @@ def _read_settings(table: Table, file_name: str, problems: list[Problem]) -> Set
             try:
                 ZoneInfo(text.strip())
                 resolved[declared.key] = text.strip()
-            except (ZoneInfoNotFoundError, ValueError):
+            except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
                 invalid(record, text, f'Time zone "{text}" is not a known IANA time zone name '
                         f"(such as America/Chicago). {default_note}")
                 resolved[declared.key] = declared.default
@@ -563,10 +564,12 @@ def _read_settings(table: Table, file_name: str, problems: list[Problem]) -> Set
                 resolved[declared.key] = declared.default
                 continue
             whole = declared.kind in ("days", "count")
-            if number < 0 or (whole and number != int(number)) or (declared.kind == "count" and number < 1):
+            ceiling = SETTING_CEILINGS[declared.kind]
+            if (number < 0 or number > ceiling or (whole and number != int(number))
+                    or (declared.kind == "count" and number < 1)):
                 unit = "a whole number" if whole else "a number"
-                floor = "1 or more" if declared.kind == "count" else "0 or more"
-                invalid(record, text, f"{declared.name} must be {unit}, {floor}. {default_note}")
+                floor = "1" if declared.kind == "count" else "0"
+                invalid(record, text, f"{declared.name} must be {unit} from {floor} to {ceiling:,}. {default_note}")
                 resolved[declared.key] = declared.default
                 continue
             resolved[declared.key] = int(number) if whole else number
@@ -583,6 +586,12 @@ def _read_settings(table: Table, file_name: str, problems: list[Problem]) -> Set
         holidays=str(resolved[schema.header_key("Holidays")]),
         numbers=numbers,
     )
+
+
+# Upper limits of numeric settings: ten years of days, one year of hours, and a
+# falls count no facility would set. Larger values are typos, and unbounded ones
+# would overflow date arithmetic.
+SETTING_CEILINGS = {"days": 3650, "hours": 8760, "count": 1000}
 
 
 def _holiday_calendar_problem(calendar: str) -> str | None:
@@ -683,7 +692,7 @@ def load_facility(
         sheet_name = found.get(declared.name)
         tables[declared.name] = _read_table(
             declared, sheet_name, raw.sheets.get(sheet_name) if sheet_name else None, settings.day_first,
-            problems, raw.formulas_without_result(sheet_name) if sheet_name else frozenset(),
+            problems, raw.formulas_without_result(sheet_name) if sheet_name else frozenset(), raw.date1904,
         )
         if sheet_name and hasattr(raw.sheets, "release"):
             raw.sheets.release(sheet_name)

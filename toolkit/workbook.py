@@ -79,6 +79,8 @@ class RawWorkbook:
     lock_file: Path | None
     # Per sheet, the 0-based (row, column) of each formula cell with no saved result.
     unsaved_formulas: dict[str, set[tuple[int, int]]] = field(default_factory=dict)
+    # True when serial day numbers count from 1904-01-01 instead of 1899-12-30.
+    date1904: bool = False
 
     def formulas_without_result(self, name: str) -> set[tuple[int, int]]:
         if isinstance(self.sheets, SheetGrids):
@@ -195,6 +197,7 @@ def read_workbook(path: str | Path, first: Callable[[str], int] | None = None) -
                 # NOTE: calamine read the file, so only odd relationships end here. The
                 # values are then kept as calamine returned them.
                 parts = {}
+            date1904 = _uses_1904_dates(archive)
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
         raise _refuse(
             path, "the file is damaged or incomplete. Restore it from a backup or re-save it in Excel."
@@ -232,7 +235,19 @@ def read_workbook(path: str | Path, first: Callable[[str], int] | None = None) -
     executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="handoff-read")
     futures = {name: executor.submit(load, name) for name in order}
     executor.shutdown(wait=False)
-    return RawWorkbook(path=path, sheets=SheetGrids(names, futures, load), lock_file=find_lock_file(path))
+    return RawWorkbook(path=path, sheets=SheetGrids(names, futures, load), lock_file=find_lock_file(path),
+                       date1904=date1904)
+
+
+_DATE_1904 = re.compile(rb"<(?:\w+:)?workbookPr\b[^>]*\bdate1904=\"(?:1|true)\"")
+
+
+def _uses_1904_dates(archive: zipfile.ZipFile) -> bool:
+    """Return True when the workbook counts serial day numbers from 1904 (old Mac Excel)."""
+    try:
+        return bool(_DATE_1904.search(archive.read("xl/workbook.xml")))
+    except KeyError:
+        return False
 
 
 def _unreadable(path: Path, error: Exception) -> WorkbookUnreadable:
