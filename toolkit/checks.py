@@ -273,19 +273,9 @@ def check_date_order(facility: Facility) -> None:
                      f"{record.text(earlier_column)}. Correct whichever date is wrong.")
 
 
-def consent_covers(resident: Record, contact_key: str) -> bool:
-    """Return True when the resident's consent covers the contact (by ID key)."""
-    consent = resident.get("Consent to share") or "No"
-    if resident.has_error("Consent to share"):
-        return False
-    if consent == "Yes":
-        return True
-    if consent == "Limited":
-        return contact_key in {values.id_key(i) for i in resident.get("Share with") or []}
-    return False
-
-
 def check_consent(facility: Facility) -> None:
+    from toolkit.consent import consent_covers  # one definition of consent for checks and documents
+
     contacts = facility.contacts_by_id
     residents = facility.residents_by_id
 
