@@ -135,7 +135,7 @@ def _check_container(path: Path) -> None:
         ) from None
 
 
-# An encrypted workbook is an OLE file holding these two streams; an .xls file holds "Workbook".
+# An encrypted workbook is an OLE file with these two streams, and an .xls file has a "Workbook" stream.
 _ENCRYPTION_STREAMS = ("EncryptionInfo".encode("utf-16-le"), "EncryptedPackage".encode("utf-16-le"))
 
 
@@ -405,7 +405,7 @@ _UNSAVED_FORMULA = re.compile(
     rb"(<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*"
     rb"</(?:\w+:)?c>"
 )
-# Excel and LibreOffice save a formula whose result is empty text as t="str" with an empty <v>.
+# LibreOffice 7.4 saves a formula whose result is empty text as t="str" with an empty <v>.
 _TEXT_RESULT = re.compile(rb'(?:^|\s)t="str"')
 
 
