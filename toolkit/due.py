@@ -372,7 +372,13 @@ class DueRules:
         return self.facility.localize(self.happened(record, "Opened at"))
 
     def _due_moment(self, value) -> dt.datetime | None:
-        return self.facility.localize(value, end_of_day=True)
+        moment = self.facility.localize(value, end_of_day=True)
+        try:
+            if moment is not None:
+                moment.astimezone(dt.timezone.utc)
+        except OverflowError:  # the end of 12/31/9999 lies past the last UTC moment
+            return FAR_FUTURE
+        return moment
 
     def _backup(self, contact_id: str) -> str:
         contact = self.contacts.get(values.id_key(contact_id)) if contact_id else None

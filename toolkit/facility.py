@@ -10,6 +10,7 @@ from an unreadable one.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -537,6 +538,8 @@ def _read_settings(table: Table, file_name: str, problems: list[Problem]) -> Set
             resolved[declared.key] = text
         elif declared.kind == "timezone":
             try:
+                if not TIME_ZONE_NAME.fullmatch(text.strip()):
+                    raise ValueError(text)
                 ZoneInfo(text.strip())
                 resolved[declared.key] = text.strip()
             except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
@@ -587,6 +590,10 @@ def _read_settings(table: Table, file_name: str, problems: list[Problem]) -> Set
         numbers=numbers,
     )
 
+
+# The shape of an IANA time zone name ("America/Indiana/Knox", "Etc/GMT+5"). Checking
+# it first keeps odd text away from zoneinfo, which recurses once per "/" in a name.
+TIME_ZONE_NAME = re.compile(r"[A-Za-z0-9_+-]{1,30}(?:/[A-Za-z0-9_+-]{1,30}){0,3}")
 
 # Upper limits of numeric settings: ten years of days, one year of hours, and a
 # falls count no facility would set. Larger values are typos, and unbounded ones

@@ -32,6 +32,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from toolkit.errors import HandoffError
+from toolkit.facility import TIME_ZONE_NAME as _TIME_ZONE_NAME
 
 log = logging.getLogger("handoff.schedule")
 
@@ -182,6 +183,8 @@ def load_config(path: str | os.PathLike) -> ScheduleConfig:
                 mistakes.append(f'{label}: time "{text}" is not a time of day; use 24-hour HH:MM, e.g. "07:30"')
         zone = str(table.get("timezone", default_zone))
         try:
+            if not _TIME_ZONE_NAME.fullmatch(zone):
+                raise ValueError(zone)
             ZoneInfo(zone)
         except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
             mistakes.append(f'{label}: timezone "{zone}" is not an IANA time zone name, e.g. America/Chicago')
