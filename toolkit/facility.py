@@ -88,7 +88,7 @@ class Record:
         return self.values.get(column) is None and column not in self.errors
 
     def is_set(self, column: str) -> bool:
-        """Return True when the cell holds a value, readable or not."""
+        """Return True when the cell contains a value, readable or not."""
         return not self.is_blank(column)
 
     def cell(self, column: str) -> str:

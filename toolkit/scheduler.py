@@ -1,7 +1,7 @@
 """Scheduled reports: jobs from a TOML file, run at their times, mailed by SMTP.
 
 The loop is driven by the ``schedule`` library, which calls ``JobRunner.tick``
-every few seconds; ``tick`` works out from the facility's local clock which
+every few seconds. ``tick`` works out from the facility's local clock which
 job slots have come round. Time is passed in, so tests drive the runner with
 a simulated clock instead of sleeping.
 
@@ -257,7 +257,7 @@ def latest_slot(job: Job, now: dt.datetime) -> dt.datetime | None:
 
 @dataclass
 class JobState:
-    """What the runner remembers about one job between ticks and restarts."""
+    """The runner's state for one job, kept between ticks and across restarts."""
 
     last_slot: dt.datetime | None = None
     attempts: int = 0
