@@ -153,3 +153,28 @@ def test_ics_cancels_resolved_item(make_workbook, tmp_path):
     cancelled = {uid for uid, event in events(second).items() if str(event.get("status")) == "CANCELLED"}
     assert len(old_uids) == 4
     assert cancelled == old_uids
+
+
+def test_previous_not_calendar_is_one_line(make_workbook, tmp_path):
+    workbook = facility_with_two_owners(make_workbook)
+    not_calendar = tmp_path / "old.ics"
+    not_calendar.write_text("this is not a calendar")
+
+    result = run_cli("due", workbook, "--as-of", AS_OF, "--format", "ics", "-o", tmp_path / "new.ics",
+                     "--previous", not_calendar)
+
+    assert result.exit_code == 2
+    assert "is not an iCalendar file" in result.output
+    assert not (tmp_path / "new.ics").exists()
+
+
+def test_check_xlsx_about_sheet(make_workbook, tmp_path):
+    workbook = facility_with_two_owners(make_workbook)
+    out = tmp_path / "check.xlsx"
+
+    run_cli("check", workbook, "--as-of", AS_OF, "--format", "xlsx", "-o", out)
+
+    about = [row for row in openpyxl.load_workbook(out)["About"].values]
+    assert [row[0] for row in about] == ["Workbook", "As of", "Errors", "Warnings"]
+    assert about[0][1] == workbook.name
+    assert about[1][1] == "2026-12-04T09:00:00-05:00"

@@ -210,3 +210,44 @@ def test_workbook_text_prints_as_typed(make_workbook, tmp_path):
     text = document_text(out / "one-pagers" / "one-pager-R1.docx")
     assert typed in text
     assert "Line one\nLine two" in text
+
+
+def test_output_never_replaces_workbook(make_workbook):
+    workbook = make_workbook()
+    before = hashlib.sha256(workbook.read_bytes()).hexdigest()
+
+    due = run_cli("due", workbook, "--as-of", AS_OF, "--format", "xlsx", "-o", workbook)
+    check = run_cli("check", workbook, "--as-of", AS_OF, "-o", workbook)
+
+    assert due.exit_code == 2
+    assert check.exit_code == 2
+    assert "is the workbook itself" in due.output
+    assert hashlib.sha256(workbook.read_bytes()).hexdigest() == before
+
+
+def test_run_replaces_stale_one_pagers(make_workbook, tmp_path):
+    out = tmp_path / "pack"
+    run_cli("run", two_residents(make_workbook), "--out", out, "--as-of", AS_OF)
+
+    result = run_cli("run", make_workbook(), "--out", out, "--as-of", AS_OF)
+
+    assert result.exit_code == 0, result.output
+    assert sorted(path.name for path in (out / "one-pagers").iterdir()) == ["one-pager-R1.docx"]
+
+
+def test_due_warns_when_workbook_open(make_workbook):
+    workbook = make_workbook()
+    workbook.with_name("~$" + workbook.name).write_bytes(b"lock")
+
+    result = run_cli("due", workbook, "--as-of", AS_OF)
+
+    assert result.exit_code == 0
+    assert "Warning: Someone has" in result.output
+
+
+def test_init_rejects_other_extensions(tmp_path):
+    result = run_cli("init", tmp_path / "facility.xls")
+
+    assert result.exit_code == 2
+    assert "ending in .xlsx" in result.output
+    assert not (tmp_path / "facility.xls").exists()

@@ -335,3 +335,42 @@ def test_schedule_bad_config_exits_two(tmp_path):
 
     assert result.exit_code == 2
     assert "workbook is required" in result.output
+
+
+def test_config_single_address_and_empty_lists(tmp_path):
+    config = tmp_path / "schedule.toml"
+    config.write_text(textwrap.dedent("""
+        [smtp]
+        host = "127.0.0.1"
+        sender = "wellness@maple.example"
+        port = 99999
+
+        [[job]]
+        workbook = "f.xlsx"
+        time = "07:00"
+        days = []
+        outputs = []
+        mail_to = "director@maple.example"
+    """))
+
+    with pytest.raises(ConfigError) as raised:
+        load_config(config)
+
+    message = str(raised.value)
+    assert "3 mistakes to fix" in message
+    assert "port: 99999 is not a port number" in message
+    assert "days must be a list of days" in message
+    assert "outputs must be a list" in message
+    assert '"d" is not an e-mail address' not in message
+
+
+def test_mail_has_date_and_message_id(make_workbook, tmp_path, smtp_server):
+    controller, inbox = smtp_server
+    workbook = make_workbook(name="facility.xlsx")
+    runner = JobRunner(load_config(write_config(tmp_path, workbook, controller.port)))
+
+    runner.run_job(runner.config.jobs[0], at(2026, 12, 7, 7, 30))
+
+    message = inbox.messages[0]
+    assert message["Date"]
+    assert message["Message-ID"].endswith("@maple.example>")

@@ -23,10 +23,30 @@ EXIT_PROBLEMS = 1
 EXIT_UNREADABLE = 2
 
 
+def _stop_cleanly_on_sigterm() -> None:
+    """Turn SIGTERM (systemd stop, a cron timeout) into SystemExit.
+
+    Python's default for SIGTERM ends the process at once, leaving pool
+    workers running and a staging folder of resident documents behind; an
+    exception lets the cleanup in ``finally`` blocks and context managers run.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def stop(signum, frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 class HandoffGroup(click.Group):
     """A click group that turns HandoffError into one line on stderr and exit status 2."""
 
     def invoke(self, ctx: click.Context):
+        _stop_cleanly_on_sigterm()
         try:
             return super().invoke(ctx)
         except HandoffError as error:
@@ -63,12 +83,15 @@ def parse_as_of(text: str | None) -> dt.datetime | dt.date | None:
         from toolkit.values import parse_datetime
 
         try:
-            return parse_datetime(text)
+            moment = parse_datetime(text)
         except ValueError:
             raise click.BadParameter(
                 f'"{text}" is not a date or date-time. Use 2026-12-04 or 2026-12-04T09:00.'
             ) from None
-    if len(text.strip()) == 10:
+    year = moment.year
+    if not 1900 <= year <= 9000:
+        raise click.BadParameter(f'"{text}": the year {year} is outside what the toolkit reports on (1900 to 9000).')
+    if isinstance(moment, dt.datetime) and len(text.strip()) == 10:
         return moment.date()
     return moment
 
@@ -77,11 +100,33 @@ def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def load(workbook: str, as_of: str | None):
-    """Load and check the workbook at the given or current moment."""
+def load(workbook: str, as_of: str | None, warn: bool = False):
+    """Load and check the workbook at the given or current moment.
+
+    With ``warn``, problems that change what the command can see (the
+    workbook open in Excel, an optional sheet missing) are repeated on
+    stderr, since commands other than ``check`` do not list problems.
+    """
     from toolkit.facility import load_facility
 
-    return load_facility(workbook, parse_as_of(as_of) or now_utc())
+    facility = load_facility(workbook, parse_as_of(as_of) or now_utc())
+    if warn:
+        for problem in facility.problems:
+            renamed_sheet = problem.code == "SHEET-MISSING" and "Did you mean" in problem.message
+            if problem.code == "WORKBOOK-OPEN" or renamed_sheet:
+                click.echo(f"Warning: {problem.message}", err=True)
+    return facility
+
+
+def check_output_path(output: str | None, workbook: str) -> None:
+    """Reject an output path that would replace the workbook or a device, before any work is done."""
+    if not output:
+        return
+    target = Path(output)
+    if target.exists() and target.resolve() == Path(workbook).resolve():
+        raise HandoffError(f"{output} is the workbook itself, which is never changed. Give a new file name.")
+    if target.exists() and not target.is_file():
+        raise HandoffError(f"{output} exists and is not a regular file. Give a new file name.")
 
 
 def emit(text, output: str | None) -> None:
@@ -140,6 +185,9 @@ def init(file: str, force: bool) -> None:
     """
     from toolkit.blank_workbook import write_blank_workbook
 
+    if Path(file).suffix.casefold() != ".xlsx":
+        raise HandoffError(f"{file}: a facility workbook is an Excel .xlsx file. Give a name ending in .xlsx.")
+
     try:
         path = write_blank_workbook(file, overwrite=force)
     except FileExistsError:
@@ -171,6 +219,8 @@ def check(workbook: str, as_of: str | None, output_format: str, max_problems: in
 
     if output_format == "xlsx" and not output:
         raise click.UsageError("--format xlsx writes a workbook: give its file name with -o/--output.")
+    check_output_path(output, workbook)
+    check_output_path(annotate, workbook)
     facility = load(workbook, as_of)
     name = Path(workbook).name
     if output_format == "json":
@@ -219,7 +269,10 @@ def due(workbook: str, as_of: str | None, horizon: int | None, owner: str | None
 
     if output_format in ("xlsx", "ics") and not output:
         raise click.UsageError(f"--format {output_format} writes a file: give its name with -o/--output.")
-    facility = load(workbook, as_of)
+    if previous and output_format != "ics":
+        raise click.UsageError("--previous is the last calendar file, so it needs --format ics.")
+    check_output_path(output, workbook)
+    facility = load(workbook, as_of, warn=True)
     require_sheets(facility)
     if horizon is None:
         horizon = int(facility.settings.number("Due soon horizon (days)"))
@@ -243,7 +296,13 @@ def due(workbook: str, as_of: str | None, horizon: int | None, owner: str | None
         from toolkit.ical import build_calendar
 
         previous_bytes = Path(previous).read_bytes() if previous else None
-        calendar = build_calendar(settings.facility_name, facility.as_of, items, owner_names, previous_bytes)
+        try:
+            calendar = build_calendar(settings.facility_name, facility.as_of, items, owner_names, previous_bytes)
+        except ValueError as error:  # icalendar's parser for a --previous file that is not a calendar
+            raise HandoffError(
+                f"{previous} is not an iCalendar file ({str(error).splitlines()[0][:120]}). Give the .ics file "
+                "this command wrote last time, or leave out --previous."
+            ) from None
         with atomic_path(output) as temporary:
             temporary.write_bytes(calendar)
     else:
@@ -281,19 +340,28 @@ def docs(workbook: str, out_dir: str, kinds: tuple[str, ...], residents: tuple[s
     """
     from toolkit.consent import find_contact
     from toolkit.due import due_items
-    from toolkit.pack import DOCUMENT_KINDS, PARTNER_KINDS, partner_folder_name, require_sheets, staging_folder, \
-        write_documents
+    from toolkit.pack import DOCUMENT_KINDS, FOLDER_OF_KIND, PARTNER_KINDS, partner_folder_name, require_sheets, \
+        staging_folder, write_documents
 
-    facility = load(workbook, as_of)
+    facility = load(workbook, as_of, warn=True)
     require_sheets(facility)
     if not kinds or "all" in kinds:
         selected = PARTNER_KINDS if partner else DOCUMENT_KINDS
+        # "all" plus a named kind (a partner's one-pagers) means both.
+        selected = tuple(dict.fromkeys(selected + tuple(kind for kind in kinds if kind != "all")))
     else:
         selected = tuple(dict.fromkeys(kinds))
     contact_id = find_contact(facility, partner).get("Contact ID") if partner else None
     folder = partner_folder_name(contact_id) if contact_id else None
     items = due_items(facility)
-    with staging_folder(Path(out_dir), replace_folders=(folder,) if folder else ()) as staging:
+    if folder:
+        replace: tuple[str, ...] = (folder,)
+    elif residents:
+        replace = ()  # only some residents' documents: keep the others'
+    else:
+        # The whole set: earlier documents (of residents since discharged, say) go.
+        replace = tuple(FOLDER_OF_KIND[kind] for kind in selected if kind in FOLDER_OF_KIND)
+    with staging_folder(Path(out_dir), replace_folders=replace) as staging:
         files = write_documents(facility, items, staging, selected, residents,
                                 Path(templates_dir) if templates_dir else None, partner=contact_id,
                                 progress=terminal_progress(quiet))
@@ -371,7 +439,7 @@ def run(workbook: str, out_dir: str, as_of: str | None, horizon: int | None, tem
     from toolkit.pack import ONE_PAGER_FOLDER, write_weekly_pack
     from toolkit.report import format_moment
 
-    facility = load(workbook, as_of)
+    facility = load(workbook, as_of, warn=True)
     summary = write_weekly_pack(facility, Path(out_dir), horizon, Path(templates_dir) if templates_dir else None,
                                 pdf=pdf, progress=terminal_progress(quiet))
     click.echo(f"{facility.settings.facility_name}: weekly pack as of {format_moment(facility.as_of)}")
@@ -461,6 +529,10 @@ def schedule_command(config: str, once: bool, check_only: bool) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     settings = load_config(config)
     if check_only:
+        for job in settings.jobs:
+            if not job.workbook.is_file():
+                click.echo(f"Warning: job {job.name}: workbook {job.workbook} not found; the job fails until it "
+                           "exists.", err=True)
         click.echo(f"{config}: {len(settings.jobs)} job(s) configured correctly.")
         return
     runner = JobRunner(settings)

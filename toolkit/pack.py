@@ -43,6 +43,9 @@ DOCUMENT_KINDS = ("one-pager", "agenda", "escalation-note", "risk-summary")
 # A partner's set, as the product contract lists it. A partner's one-pagers
 # are written only when asked for with --kind one-pager.
 PARTNER_KINDS = ("agenda", "escalation-note", "risk-summary")
+FOLDER_OF_KIND = {
+    "one-pager": ONE_PAGER_FOLDER, "escalation-note": ESCALATION_NOTE_FOLDER, "risk-summary": RISK_SUMMARY_FOLDER,
+}
 TEMPLATE_OF_KIND = {
     "one-pager": "one_pager", "agenda": "agenda", "escalation-note": "escalation_note",
     "risk-summary": "risk_summary",
@@ -322,7 +325,9 @@ def write_weekly_pack(
     workbook = facility.path.name
     errors, warnings = count_by_severity(facility.problems)
     files: list[Path] = []
-    with staging_folder(out_dir) as staging:
+    # Last week's one-pagers go, so a discharged resident's page does not linger in the pack.
+    replace = () if facility.missing_required_sheets else (ONE_PAGER_FOLDER,)
+    with staging_folder(out_dir, replace_folders=replace) as staging:
         check_files = {
             "check-report.txt": problems_text(workbook, facility.as_of, facility.problems),
             "check-report.json": problems_json(workbook, facility.as_of, facility.problems),

@@ -19,6 +19,7 @@ Guarantees:
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import json
 import logging
 import os
@@ -142,8 +143,10 @@ def load_config(path: str | os.PathLike) -> ScheduleConfig:
                 require_tls=bool(table.get("require_tls", not _is_loopback(str(table["host"])))),
                 timeout=float(table.get("timeout", 30)),
             )
-            if not smtp.sender:
+            if "@" not in smtp.sender:
                 mistakes.append("[smtp] sender: give the From address, e.g. sender = \"wellness@example.org\"")
+            if not 1 <= smtp.port <= 65535:
+                mistakes.append(f"[smtp] port: {smtp.port} is not a port number (1 to 65535); 587 is usual")
 
     jobs = []
     raw_jobs = data.get("job", [])
@@ -166,7 +169,11 @@ def load_config(path: str | os.PathLike) -> ScheduleConfig:
         if not table.get("workbook"):
             mistakes.append(f"{label}: workbook is required (the facility .xlsx file)")
         days = []
-        for day in table.get("days", list(DAY_NAMES)):
+        raw_days = table.get("days", list(DAY_NAMES))
+        if not isinstance(raw_days, list) or not raw_days:
+            mistakes.append(f'{label}: days must be a list of days, e.g. days = ["mon", "wed", "fri"]')
+            raw_days = []
+        for day in raw_days:
             key = str(day).strip().casefold()[:3]
             if key not in DAY_NAMES:
                 mistakes.append(f'{label}: days: "{day}" is not a day; use mon, tue, wed, thu, fri, sat, sun')
@@ -188,11 +195,18 @@ def load_config(path: str | os.PathLike) -> ScheduleConfig:
             ZoneInfo(zone)
         except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name too long for a file
             mistakes.append(f'{label}: timezone "{zone}" is not an IANA time zone name, e.g. America/Chicago')
-        outputs = tuple(table.get("outputs", DEFAULT_OUTPUTS))
+        raw_outputs = table.get("outputs", list(DEFAULT_OUTPUTS))
+        if not isinstance(raw_outputs, list) or not raw_outputs:
+            mistakes.append(f'{label}: outputs must be a list of one or more of {", ".join(OUTPUTS)}')
+            raw_outputs = []
+        outputs = tuple(raw_outputs)
         for output in outputs:
             if output not in OUTPUTS:
                 mistakes.append(f'{label}: outputs: "{output}" is not one of {", ".join(OUTPUTS)}')
-        mail_to = tuple(str(address) for address in table.get("mail_to", []))
+        raw_mail_to = table.get("mail_to", [])
+        if isinstance(raw_mail_to, str):
+            raw_mail_to = [raw_mail_to]
+        mail_to = tuple(str(address) for address in raw_mail_to)
         if mail_to and smtp is None:
             mistakes.append(f"{label}: mail_to is set but there is no [smtp] table to send through")
         for address in mail_to:
@@ -226,7 +240,8 @@ def load_config(path: str | os.PathLike) -> ScheduleConfig:
         ))
 
     if mistakes:
-        raise ConfigError(f"{path}: " + "; ".join(mistakes) + ".")
+        count = f"{len(mistakes)} mistake" + ("s" if len(mistakes) != 1 else "")
+        raise ConfigError(f"{path}: {count} to fix:\n" + "\n".join(f"  - {mistake}" for mistake in mistakes))
     return ScheduleConfig(
         path=path,
         jobs=tuple(jobs),
@@ -321,6 +336,8 @@ def send_mail(smtp: SmtpSettings, recipients: tuple[str, ...], subject: str, bod
     also when ``require_tls`` is set and the server offers no STARTTLS.
     """
     message = EmailMessage()
+    message["Date"] = email.utils.formatdate(localtime=True)
+    message["Message-ID"] = email.utils.make_msgid(domain=smtp.sender.rpartition("@")[2] or None)
     message["From"] = smtp.sender
     message["To"] = ", ".join(recipients)
     message["Subject"] = subject

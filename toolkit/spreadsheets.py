@@ -150,11 +150,11 @@ def write_problem_report(out: Path, workbook: Path, as_of: dt.datetime, problems
     _add_problem_sheet(book, "Problems", problems, link_target(workbook, out))
     summary = book.create_sheet("About")
     errors = sum(1 for p in problems if p.severity == ERROR)
-    for row in (("Workbook", workbook.name), ("As of", as_of.isoformat()), ("Errors", errors),
-                ("Warnings", len(problems) - errors)):
-        summary.append([])
+    rows = (("Workbook", workbook.name), ("As of", as_of.isoformat()), ("Errors", errors),
+            ("Warnings", len(problems) - errors))
+    for row_number, row in enumerate(rows, start=1):
         for index, value in enumerate(row, start=1):
-            set_text(summary.cell(row=summary.max_row, column=index), value)
+            set_text(summary.cell(row=row_number, column=index), value)
     with atomic_path(out) as temporary:
         book.save(temporary)
     return out
