@@ -325,7 +325,7 @@ class _Reader:
         if text and isinstance(raw_value, str) and values.is_placeholder(text):
             if not (column.type == schema.CHOICE and values.match_choice(text, column.choices)):
                 problems.append(("VALUE-PLACEHOLDER", WARNING, shown,
-                                 f'{name} "{text}" is a placeholder and counts as blank. '
+                                 f'{name} "{values.for_message(text)}" is a placeholder and counts as blank. '
                                  "Enter the real value, or leave the cell empty."))
                 text = ""
         if not text:
@@ -345,7 +345,7 @@ class _Reader:
                     hint = values.nearest(text, column.choices)
                     advice = f'Did you mean "{hint}"?' if hint else "Pick a value from the dropdown list."
                     problems.append(("VALUE-CHOICE", ERROR, shown,
-                                     f'{name} "{text}" is not an allowed value. {advice} '
+                                     f'{name} "{values.for_message(text)}" is not an allowed value. {advice} '
                                      f"Allowed: {', '.join(column.choices)}."))
                     return _Outcome(None, tuple(problems))
             elif kind == schema.DATE:
@@ -376,7 +376,7 @@ _EXPECTED = {
 
 
 def _type_message(name: str, kind: str, text: str, error: ValueError) -> str:
-    return f'{name} "{text}" {error}. Enter {_EXPECTED[kind]}.'
+    return f'{name} "{values.for_message(text)}" {error}. Enter {_EXPECTED[kind]}.'
 
 
 def _read_table(

@@ -71,6 +71,30 @@ def clean_text(value: object) -> str:
     return "\n".join(line for line in lines if line) if len(lines) > 1 else lines[0]
 
 
+# Values quoted in messages are cut to this many characters.
+MESSAGE_VALUE_LIMIT = 80
+
+
+def for_message(text: str, limit: int = MESSAGE_VALUE_LIMIT) -> str:
+    """Return cell text as quoted in a message: invisible characters shown, long text cut.
+
+    A control character prints as its code (``\\x07``), so "Active" with a
+    stray bell character does not look like a correct "Active".
+    """
+    parts = []
+    for character in text:
+        if character.isprintable():
+            parts.append(character)
+        elif ord(character) < 256:
+            parts.append("\\x%02x" % ord(character))
+        else:
+            parts.append("\\u%04x" % ord(character))
+    shown = "".join(parts)
+    if len(shown) <= limit:
+        return shown
+    return shown[:limit - 1] + "…"
+
+
 def is_placeholder(text: str) -> bool:
     """Return True when text such as N/A or TBD stands in for a missing value."""
     return text.casefold() in PLACEHOLDERS
