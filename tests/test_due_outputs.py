@@ -178,3 +178,9 @@ def test_check_xlsx_about_sheet(make_workbook, tmp_path):
     assert [row[0] for row in about] == ["Workbook", "As of", "Errors", "Warnings"]
     assert about[0][1] == workbook.name
     assert about[1][1] == "2026-12-04T09:00:00-05:00"
+
+
+def test_resident_ids_sort_naturally():
+    from toolkit.due import natural_key
+
+    assert sorted(["R-10", "R-2", "r-1", "R-1b", "10"], key=natural_key) == ["10", "r-1", "R-1b", "R-2", "R-10"]

@@ -10,6 +10,7 @@ local time.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -542,8 +543,16 @@ def sort_items(items: list[DueItem]) -> list[DueItem]:
     """Order items: overdue first, then unscheduled, then due soon; earliest due first."""
     far_future = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
     return sorted(items, key=lambda item: (
-        _STATUS_ORDER[item.status], item.due_at or far_future, item.resident_id, item.code, item.row,
+        _STATUS_ORDER[item.status], item.due_at or far_future, natural_key(item.resident_id), item.code, item.row,
     ))
+
+
+_DIGITS = re.compile(r"(\d+)")
+
+
+def natural_key(text: str) -> tuple:
+    """Return a sort key that orders R-2 before R-10, as people expect."""
+    return tuple(int(part) if part.isdigit() else part.casefold() for part in _DIGITS.split(text))
 
 
 def due_items(facility: Facility, horizon_days: int | None = None) -> list[DueItem]:

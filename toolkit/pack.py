@@ -75,7 +75,11 @@ def staging_folder(out_dir: Path, replace_folders: tuple[str, ...] = ()) -> Iter
                     target.parent.mkdir(parents=True, exist_ok=True)
                     os.replace(path, target)
         except OSError as error:
-            raise OutputError(f"Cannot move the new files into {out_dir}: {error.strerror}.") from error
+            blocking = error.filename2 or error.filename or out_dir
+            raise OutputError(
+                f"Cannot move the new files into {out_dir}: {error.strerror} ({blocking}). Move or rename that "
+                "file or folder, then run again."
+            ) from error
     finally:
         shutil.rmtree(staging, ignore_errors=True)
 
