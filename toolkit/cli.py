@@ -26,8 +26,8 @@ EXIT_UNREADABLE = 2
 def _stop_cleanly_on_sigterm() -> None:
     """Turn SIGTERM (systemd stop, a cron timeout) into SystemExit.
 
-    Python's default for SIGTERM ends the process at once, leaving pool
-    workers running and a staging folder of resident documents behind; an
+    Python's default for SIGTERM ends the process at once, which leaves pool
+    workers running and a staging folder of resident documents behind. An
     exception lets the cleanup in ``finally`` blocks and context managers run.
     """
     import signal

@@ -363,7 +363,11 @@ class ContextBuilder:
             follow_up = record.get("Follow-up") or "follow-up"
             due = record.get("Follow-up due")
             owner = self.contact_label(record.get("Follow-up owner"))
-            step = f"next: {follow_up}" + (f" ({owner})" if owner else "") + (f" by {_date(due)}" if due else "")
+            step = f"next: {follow_up}"
+            if owner:
+                step += f" ({owner})"
+            if due:
+                step += f" by {_date(due)}"
         else:
             step = "follow-up confirmed; ready to close"
         return f"{identifier} {category}, opened {opened}: {step}"

@@ -42,7 +42,7 @@ CODES: dict[str, str] = {
 
 @dataclass(frozen=True)
 class DueItem:
-    """One thing due: what, for whom, where it lives, when, and who owns it."""
+    """One due item: its rule, resident, workbook row, due time and owner."""
 
     code: str
     status: str
@@ -117,12 +117,6 @@ def _elapsed(later: dt.datetime, earlier: dt.datetime) -> dt.timedelta:
     so both are converted to UTC first.
     """
     return later.astimezone(dt.timezone.utc) - earlier.astimezone(dt.timezone.utc)
-
-
-def _as_date(value) -> dt.date | None:
-    if value is None:
-        return None
-    return value.date() if isinstance(value, dt.datetime) else value
 
 
 class DueRules:

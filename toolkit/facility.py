@@ -285,7 +285,6 @@ class _Reader:
         self.date1904 = date1904
         self.problems = problems
         self.settings_sheet = table.sheet in (schema.SETTINGS, schema.STANDARDS)
-        self.memos: dict[str, dict] = {}
 
     def report_formula(self, record: Record, name: str) -> None:
         self.report(record, name, "VALUE-FORMULA", WARNING, "",
@@ -463,11 +462,13 @@ def _read_rows(reader: _Reader, grid: list[list], first_row: int, unsaved_formul
     ]
 
     outcome_columns = []
+    memos = []
     for name, raw_column in zip(names, raw_columns):
         column = table.sheet.column(name)
-        memo = reader.memos.setdefault(name, {})
+        memo: dict = {}
+        memos.append(memo)
         if bool in set(map(type, raw_column)):
-            # True and 1.0 are equal dict keys, so a column holding booleans is
+            # True and 1.0 are equal dict keys, so a column containing booleans is
             # keyed by type as well.
             keys = [("bool", value) if type(value) is bool else value for value in raw_column]
         else:
@@ -489,19 +490,20 @@ def _read_rows(reader: _Reader, grid: list[list], first_row: int, unsaved_formul
         records.append(record)
         table.records.append(record)
 
-    for name, index, outcomes in zip(names, indexes, outcome_columns):
-        if not any(outcome.problems for outcome in reader.memos[name].values()):
+    for name, memo, outcomes in zip(names, memos, outcome_columns):
+        if not any(outcome.problems for outcome in memo.values()):
             continue
         for offset, outcome in enumerate(outcomes):
             if outcome.problems and records[offset] is not None:
                 for code, severity, shown, message in outcome.problems:
                     reader.report(records[offset], name, code, severity, shown, message)
-    if unsaved_formulas:
-        for name, index in zip(names, indexes):
-            for row_index, column_index in sorted(unsaved_formulas):
-                offset = row_index - first_row
-                if column_index == index and 0 <= offset < len(records) and records[offset] is not None:
-                    reader.report_formula(records[offset], name)
+
+    name_of_index = dict(zip(indexes, names))
+    for row_index, column_index in sorted(unsaved_formulas):
+        offset = row_index - first_row
+        name = name_of_index.get(column_index)
+        if name is not None and 0 <= offset < len(records) and records[offset] is not None:
+            reader.report_formula(records[offset], name)
 
 
 def _read_settings(table: Table, file_name: str, problems: list[Problem]) -> Settings:

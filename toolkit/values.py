@@ -2,8 +2,8 @@
 
 Each ``parse_*`` function takes a value as the spreadsheet library returned it
 (text, number, bool, date or datetime) and returns the typed value, or raises
-``ValueError`` with a short reason. Blank and placeholder handling happens in
-the caller, which knows the column.
+``ValueError`` with a short reason. The caller handles blanks and
+placeholders, because what they mean depends on the column.
 """
 
 from __future__ import annotations
@@ -96,7 +96,7 @@ def for_message(text: str, limit: int = MESSAGE_VALUE_LIMIT) -> str:
 
 
 def is_placeholder(text: str) -> bool:
-    """Return True when text such as N/A or TBD stands in for a missing value."""
+    """Return True when the text is a placeholder such as N/A or TBD, used in place of a missing value."""
     return text.casefold() in PLACEHOLDERS
 
 
