@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import posixpath
+import os
+import queue
 import re
+import threading
 import zipfile
 import zlib
 from collections.abc import Callable, Mapping
@@ -22,17 +24,17 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from toolkit.errors import WorkbookUnreadable
-from toolkit.xlsx_package import check_package
+from toolkit.xlsx_package import check_package, unpack_sheet
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 class SheetGrids(Mapping):
-    """The grids of a workbook's sheets, read one after another by a background thread.
+    """The grids of a workbook's sheets, read in the background by reading threads.
 
     python-calamine parses a sheet without holding the GIL, so while the
-    caller reads the typed rows of one sheet, the thread parses the next.
+    caller reads the typed rows of one sheet, the threads parse the next ones.
     Looking a sheet up waits for it; a failure while reading it raises
     WorkbookUnreadable there. Iteration order is the workbook's sheet order.
     """
@@ -92,8 +94,11 @@ def _refuse(path: Path, what: str) -> WorkbookUnreadable:
     return WorkbookUnreadable(f"{path.name}: {what}")
 
 
-def _check_container(path: Path) -> None:
-    """Raise WorkbookUnreadable unless ``path`` looks like an .xlsx package."""
+def _check_container(path: Path) -> dict[str, zipfile.ZipInfo]:
+    """Raise WorkbookUnreadable unless ``path`` looks like an .xlsx package.
+
+    Returns the zip entry of each worksheet, by sheet name, for ``unpack_sheet``.
+    """
     if not path.exists():
         raise _refuse(path, "file not found. Check the path and file name.")
     if path.is_dir():
@@ -128,7 +133,7 @@ def _check_container(path: Path) -> None:
             names = set(archive.namelist())
             if "xl/workbook.xml" not in names:
                 raise _refuse(path, _not_a_workbook_advice(names))
-            check_package(path, archive, handle)
+            return check_package(path, archive, handle)
     except (zipfile.BadZipFile, OSError, EOFError, ValueError):
         raise _refuse(
             path, "the file is damaged or incomplete. Restore it from a backup or re-save it in Excel."
@@ -173,17 +178,26 @@ def find_lock_file(path: Path) -> Path | None:
     return lock if lock.exists() else None
 
 
+def _reader_count() -> int:
+    """Return how many threads parse sheets: one per core, at most two."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not available on macOS or Windows
+        cores = os.cpu_count() or 1
+    return max(1, min(2, cores))
+
+
 def read_workbook(path: str | Path, first: Callable[[str], int] | None = None) -> RawWorkbook:
     """Open the workbook at ``path`` and start reading its sheets into grids of values.
 
     Grids start at cell A1, so ``grid[r][c]`` is Excel row ``r + 1``, column
     ``c + 1``. Blank cells are ``""``. Hidden sheets are read like any other.
-    Sheets are read in a background thread, lowest ``first(name)`` first, so
+    Sheets are read by background threads, lowest ``first(name)`` first, so
     the caller can work on each sheet as soon as it is ready. Sheets for which
     ``first`` returns None are read only when looked up.
     """
     path = Path(path)
-    _check_container(path)
+    sheet_entries = _check_container(path)
 
     from python_calamine import CalamineWorkbook
 
@@ -191,12 +205,6 @@ def read_workbook(path: str | Path, first: Callable[[str], int] | None = None) -
         book = CalamineWorkbook.from_path(str(path))
         names = list(book.sheet_names)
         with zipfile.ZipFile(path) as archive:
-            try:
-                parts = _sheet_parts(archive)
-            except (KeyError, ValueError, ElementTree.ParseError):
-                # NOTE: calamine read the file, so only odd relationships end here. The
-                # values are then kept as calamine returned them.
-                parts = {}
             date1904 = _uses_1904_dates(archive)
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
         raise _refuse(
@@ -205,18 +213,32 @@ def read_workbook(path: str | Path, first: Callable[[str], int] | None = None) -
     except Exception as error:  # calamine raises its own error types for each format fault
         raise _unreadable(path, error) from None
 
+    # A calamine workbook reads one sheet at a time, so each reading thread
+    # takes a workbook of its own from this pool (opening one is cheap).
+    books: queue.SimpleQueue = queue.SimpleQueue()
+    books.put(book)
     styles: list[set[int] | None] = []
+    styles_lock = threading.Lock()
 
     def load(name: str) -> tuple[list[list], set[tuple[int, int]]]:
         try:
-            grid = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            part = parts.get(name)
-            if part is None:
+            entry = sheet_entries.get(name)
+            # Unpacked and checked first, so calamine never reads a part that would not stay bounded.
+            data = None if entry is None else unpack_sheet(path, entry, name)
+            try:
+                reader = books.get_nowait()
+            except queue.Empty:
+                reader = CalamineWorkbook.from_path(str(path))
+            try:
+                grid = reader.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            finally:
+                books.put(reader)
+            if data is None:
                 return grid, set()
-            with zipfile.ZipFile(path) as archive:
-                data = archive.read(part)
+            with styles_lock:
                 if not styles:
-                    styles.append(_date_only_styles_or_none(archive))
+                    with zipfile.ZipFile(path) as archive:
+                        styles.append(_date_only_styles_or_none(archive))
             _drop_hidden_times(data, styles[0], grid)
             return grid, _find_unsaved_formulas(data)
         except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
@@ -232,7 +254,9 @@ def read_workbook(path: str | Path, first: Callable[[str], int] | None = None) -
         order = names
     else:
         order = sorted((name for name in names if first(name) is not None), key=first)
-    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="handoff-read")
+    # python-calamine parses a sheet without holding the GIL, so two threads
+    # parse two sheets at once while the caller works on a third.
+    executor = ThreadPoolExecutor(max_workers=_reader_count(), thread_name_prefix="handoff-read")
     futures = {name: executor.submit(load, name) for name in order}
     executor.shutdown(wait=False)
     return RawWorkbook(path=path, sheets=SheetGrids(names, futures, load), lock_file=find_lock_file(path),
@@ -261,8 +285,6 @@ def _unreadable(path: Path, error: Exception) -> WorkbookUnreadable:
 # the styles and sheet XML and cut back to their date.
 
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
-_RELATIONSHIP_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
-_PACKAGE_RELATIONSHIP_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 # Built-in number formats that show a date and no time: mm-dd-yy, d-mmm-yy, d-mmm
 # and mmm-yy (the built-in format table is openpyxl.styles.numbers.BUILTIN_FORMATS).
@@ -322,25 +344,6 @@ def _date_only_styles(archive: zipfile.ZipFile) -> set[int]:
         if date_only:
             styles.add(index)
     return styles
-
-
-def _sheet_parts(archive: zipfile.ZipFile) -> dict[str, str]:
-    """Return the archive member holding each sheet, by sheet name."""
-    book = ElementTree.fromstring(archive.read("xl/workbook.xml"))
-    relationships = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-    targets = {
-        relation.get("Id"): relation.get("Target", "")
-        for relation in relationships.iter(f"{_PACKAGE_RELATIONSHIP_NS}Relationship")
-    }
-    members = set(archive.namelist())
-    parts = {}
-    for sheet in book.iter(f"{_MAIN_NS}sheet"):
-        target = targets.get(sheet.get(f"{_RELATIONSHIP_NS}id"), "")
-        if target:
-            part = target.lstrip("/") if target.startswith("/") else posixpath.normpath(f"xl/{target}")
-            if part in members:
-                parts[sheet.get("name")] = part
-    return parts
 
 
 def _column_index(letters: bytes) -> int:

@@ -10,8 +10,8 @@ calamine use unbounded time or memory, or abort the whole process:
   XFD1048576: calamine holds each sheet as a dense grid from A1 to its last
   value, so that one cell asks for 17 billion cells.
 
-``check_package`` finds both with bounded work and raises WorkbookUnreadable
-with a message saying what is wrong and what to do.
+``check_package`` and ``unpack_sheet`` find both with bounded work and raise
+WorkbookUnreadable with a message saying what is wrong and what to do.
 """
 
 from __future__ import annotations
@@ -80,12 +80,16 @@ def _is_xml_part(name: str) -> bool:
     return name.endswith((".xml", ".rels"))
 
 
-def check_package(path: Path, archive: zipfile.ZipFile, handle: BinaryIO) -> None:
+def check_package(path: Path, archive: zipfile.ZipFile, handle: BinaryIO) -> dict[str, zipfile.ZipInfo]:
     """Raise WorkbookUnreadable when reading the package would not stay bounded.
 
     ``archive`` is the open zip file and ``handle`` the same file opened for
     binary reading, used to unpack each part's raw data independently of the
     sizes the zip directory declares.
+
+    Worksheet parts are not unpacked here: the part of each sheet, by sheet
+    name, is returned, and ``unpack_sheet`` checks it when the sheet is read.
+    That way each sheet is unpacked once, by the thread that reads it.
     """
     parts = [info for info in archive.infolist() if _is_xml_part(info.filename)]
     declared = sum(info.file_size for info in archive.infolist())
@@ -98,13 +102,25 @@ def check_package(path: Path, archive: zipfile.ZipFile, handle: BinaryIO) -> Non
     worst_case = sum(_MAX_DEFLATE_RATIO * info.compress_size for info in parts)
     verify_sizes = worst_case > _UNCHECKED_EXPANSION_BYTES
     sheet_names = _sheet_names_by_part(path, archive, handle)
+    sheets: dict[str, zipfile.ZipInfo] = {}
     for info in parts:
-        is_sheet = info.filename in sheet_names
-        if not (verify_sizes or is_sheet):
-            continue
+        if info.filename in sheet_names:
+            sheets[sheet_names[info.filename]] = info
+        elif verify_sizes:
+            _unpack(path, handle, info)
+    return sheets
+
+
+def unpack_sheet(path: Path, info: zipfile.ZipInfo, sheet_name: str) -> bytes | bytearray:
+    """Return a worksheet part's XML, raising WorkbookUnreadable when reading it would not stay bounded.
+
+    The part is unpacked to at most its declared size plus one byte, and a
+    sheet whose grid from A1 would be too large is refused.
+    """
+    with path.open("rb") as handle:
         data = _unpack(path, handle, info)
-        if is_sheet:
-            _check_sheet_extent(path, sheet_names[info.filename], data)
+    _check_sheet_extent(path, sheet_name, data)
+    return data
 
 
 def _unpack(path: Path, handle: BinaryIO, info: zipfile.ZipInfo) -> bytes | bytearray:
