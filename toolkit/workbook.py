@@ -214,7 +214,7 @@ def read_workbook(path: str | Path, first: Callable[[str], int] | None = None) -
         raise _unreadable(path, error) from None
 
     # A calamine workbook reads one sheet at a time, so each reading thread
-    # takes a workbook of its own from this pool (opening one is cheap).
+    # takes a workbook of its own from this pool.
     books: queue.SimpleQueue = queue.SimpleQueue()
     books.put(book)
     styles: list[set[int] | None] = []

@@ -115,7 +115,7 @@ def unpack_sheet(path: Path, info: zipfile.ZipInfo, sheet_name: str) -> bytes | 
     """Return a worksheet part's XML, raising WorkbookUnreadable when reading it would not stay bounded.
 
     The part is unpacked to at most its declared size plus one byte, and a
-    sheet whose grid from A1 would be too large is refused.
+    sheet whose grid from A1 would be too large is rejected.
     """
     with path.open("rb") as handle:
         data = _unpack(path, handle, info)
