@@ -30,6 +30,9 @@ class BusinessCalendar:
 
     def __init__(self, setting: str):
         self.holidays = None if setting.strip().casefold() == "none" else holiday_calendar(setting)
+        # Many rows share a start date, and each holiday lookup is a Python call in
+        # the holidays package, so results are kept per start date and count.
+        self._added: dict[tuple[dt.date, int], dt.date] = {}
 
     def is_business_day(self, day: dt.date) -> bool:
         if day.weekday() >= 5:
@@ -42,6 +45,12 @@ class BusinessCalendar:
         ``start`` itself is not counted, so 5 business days after a Monday
         with no holidays is the next Monday.
         """
+        result = self._added.get((start, days))
+        if result is None:
+            result = self._added[start, days] = self._count_business_days(start, days)
+        return result
+
+    def _count_business_days(self, start: dt.date, days: int) -> dt.date:
         day = start
         remaining = days
         while remaining > 0:

@@ -140,6 +140,8 @@ def check_references(facility: Facility) -> None:
         if target_missing or column_name not in table.columns:
             continue
         known = indexes[target]
+        # IDs repeat from row to row, so each one as typed is matched once.
+        found: dict[str, bool] = {}
         noun = {"Residents": "resident", "Contacts": "contact", "Risk Register": "risk"}[target]
         for record in table:
             value = record.get(column_name)
@@ -147,7 +149,10 @@ def check_references(facility: Facility) -> None:
                 continue
             identifiers = value if isinstance(value, (list, tuple)) else [value]
             for identifier in identifiers:
-                if values.id_key(identifier) in known:
+                is_known = found.get(identifier)
+                if is_known is None:
+                    is_known = found[identifier] = values.id_key(identifier) in known
+                if is_known:
                     continue
                 hint = values.nearest(identifier, [r.get(facility.tables[target].sheet.id_column)
                                                    for r in known.values()])

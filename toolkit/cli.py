@@ -9,6 +9,7 @@ so ``handoff --help``, ``check`` and ``due`` start quickly.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import sys
 from pathlib import Path
 
@@ -100,22 +101,42 @@ def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def load(workbook: str, as_of: str | None, warn: bool = False):
+def load(workbook: str, as_of: str | None, warn: bool = False, prepare_calendar: bool = False):
     """Load and check the workbook at the given or current moment.
 
     With ``warn``, problems that change what the command can see (the
     workbook open in Excel, an optional sheet missing) are repeated on
     stderr, since commands other than ``check`` do not list problems.
+    ``prepare_calendar`` is for commands that work out due items (see
+    ``load_facility``).
     """
     from toolkit.facility import load_facility
 
-    facility = load_facility(workbook, parse_as_of(as_of) or now_utc())
+    facility = load_facility(workbook, parse_as_of(as_of) or now_utc(), prepare_calendar=prepare_calendar)
     if warn:
         for problem in facility.problems:
             renamed_sheet = problem.code == "SHEET-MISSING" and "Did you mean" in problem.message
             if problem.code == "WORKBOOK-OPEN" or renamed_sheet:
                 click.echo(f"Warning: {problem.message}", err=True)
     return facility
+
+
+def collection_paused(command):
+    """Run a report command with the cyclic garbage collector paused throughout.
+
+    The loading and the due rules pause it themselves. Pausing for the whole
+    command also spares the report one walk over every object they created.
+    The collector's state is restored afterwards, also when the command exits.
+    """
+
+    @functools.wraps(command)
+    def run(*arguments, **options):
+        from toolkit.facility import collector_paused
+
+        with collector_paused():
+            return command(*arguments, **options)
+
+    return run
 
 
 def check_output_path(output: str | None, workbook: str) -> None:
@@ -205,6 +226,7 @@ def init(file: str, force: bool) -> None:
 @click.option("--annotate", type=click.Path(dir_okay=False), metavar="OUT.xlsx",
               help="Also write a copy of the workbook with problem cells highlighted and explained.")
 @output_option
+@collection_paused
 def check(workbook: str, as_of: str | None, output_format: str, max_problems: int | None,
           annotate: str | None, output: str | None) -> None:
     """List the problems in WORKBOOK, with the sheet and cell of each.
@@ -253,6 +275,7 @@ def check(workbook: str, as_of: str | None, output_format: str, max_problems: in
 @click.option("--previous", type=click.Path(dir_okay=False, exists=True), metavar="OLD.ics",
               help="With --format ics: last week's file, so items no longer due are sent as cancelled.")
 @output_option
+@collection_paused
 def due(workbook: str, as_of: str | None, horizon: int | None, owner: str | None, output_format: str,
         previous: str | None, output: str | None) -> None:
     """List what is overdue, due soon or unscheduled in WORKBOOK.
@@ -272,7 +295,7 @@ def due(workbook: str, as_of: str | None, horizon: int | None, owner: str | None
     if previous and output_format != "ics":
         raise click.UsageError("--previous is the last calendar file, so it needs --format ics.")
     check_output_path(output, workbook)
-    facility = load(workbook, as_of, warn=True)
+    facility = load(workbook, as_of, warn=True, prepare_calendar=True)
     require_sheets(facility)
     if horizon is None:
         horizon = int(facility.settings.number("Due soon horizon (days)"))
@@ -343,7 +366,7 @@ def docs(workbook: str, out_dir: str, kinds: tuple[str, ...], residents: tuple[s
     from toolkit.pack import DOCUMENT_KINDS, FOLDER_OF_KIND, PARTNER_KINDS, partner_folder_name, require_sheets, \
         staging_folder, write_documents
 
-    facility = load(workbook, as_of, warn=True)
+    facility = load(workbook, as_of, warn=True, prepare_calendar=True)
     require_sheets(facility)
     if not kinds or "all" in kinds:
         selected = PARTNER_KINDS if partner else DOCUMENT_KINDS
@@ -439,7 +462,7 @@ def run(workbook: str, out_dir: str, as_of: str | None, horizon: int | None, tem
     from toolkit.pack import ONE_PAGER_FOLDER, write_weekly_pack
     from toolkit.report import format_moment
 
-    facility = load(workbook, as_of, warn=True)
+    facility = load(workbook, as_of, warn=True, prepare_calendar=True)
     summary = write_weekly_pack(facility, Path(out_dir), horizon, Path(templates_dir) if templates_dir else None,
                                 pdf=pdf, progress=terminal_progress(quiet))
     click.echo(f"{facility.settings.facility_name}: weekly pack as of {format_moment(facility.as_of)}")

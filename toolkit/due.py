@@ -10,13 +10,14 @@ local time.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from toolkit import schema, values
 from toolkit.calendar import BusinessCalendar
-from toolkit.facility import Facility, Record
+from toolkit.facility import Facility, Record, collector_paused
 
 OVERDUE = "overdue"
 DUE_SOON = "due soon"
@@ -129,6 +130,14 @@ class DueRules:
         self.calendar = BusinessCalendar(facility.settings.holidays)
         self.residents = facility.residents_by_id
         self.contacts = facility.contacts_by_id
+        # Residents whose rows the rules look at, by ID key: active ones, and active
+        # or in hospital. Worked out once rather than for each of thousands of rows.
+        self.active = {key: resident for key, resident in self.residents.items()
+                       if self.resident_in_scope(resident)}
+        self.active_or_hospital = {key: resident for key, resident in self.residents.items()
+                                   if self.resident_in_scope(resident, allow_hospital=True)}
+        self._owners: dict[str, str] = {}
+        self._day_dues: dict[tuple[dt.date, int], dt.datetime | None] = {}
 
     def setting(self, name: str) -> int | float:
         return self.settings.number(name)
@@ -142,10 +151,8 @@ class DueRules:
         identifier = record.get("Resident ID")
         if identifier is None:
             return None
-        resident = self.residents.get(values.id_key(identifier))
-        if resident is None or not self.resident_in_scope(resident, allow_hospital):
-            return None
-        return resident
+        in_scope = self.active_or_hospital if allow_hospital else self.active
+        return in_scope.get(values.id_key(identifier))
 
     @staticmethod
     def resident_in_scope(resident: Record, allow_hospital: bool = False) -> bool:
@@ -159,8 +166,18 @@ class DueRules:
         identifier = record.get(column)
         if identifier is None or record.has_error(column):
             return ""
-        contact = self.contacts.get(values.id_key(identifier))
-        return contact.get("Contact ID") if contact else ""
+        owner = self._owners.get(identifier)
+        if owner is None:
+            contact = self.contacts.get(values.id_key(identifier))
+            owner = self._owners[identifier] = contact.get("Contact ID") if contact else ""
+        return owner
+
+    def day_due(self, day: dt.date | None, days: int = 0) -> dt.datetime | None:
+        """Return the end of the day ``days`` calendar days after ``day``, kept per date and count."""
+        key = (day, days)
+        if key not in self._day_dues:
+            self._day_dues[key] = _day_due(self.facility, day, days)
+        return self._day_dues[key]
 
     def resident_id(self, resident: Record) -> str:
         return resident.get("Resident ID")
@@ -216,7 +233,7 @@ class DueRules:
             missing = [d for d in schema.CORE_DOMAINS if d not in domains_by_resident.get(key, set())]
             if missing:
                 yield _Candidate(
-                    "MAP-MISSING", resident, resident, "", _day_due(self.facility, anchor, map_due),
+                    "MAP-MISSING", resident, resident, "", self.day_due(anchor, map_due),
                     case_manager, f"No map row for: {', '.join(missing)}.",
                 )
 
@@ -224,7 +241,7 @@ class DueRules:
 
             if resident.get("Complex risk") is True and key not in risky_residents:
                 yield _Candidate(
-                    "RISK-MISSING", resident, resident, "", _day_due(self.facility, anchor, map_due),
+                    "RISK-MISSING", resident, resident, "", self.day_due(anchor, map_due),
                     case_manager, "Complex risk is Yes but the Risk Register has no active risk.",
                 )
 
@@ -244,7 +261,7 @@ class DueRules:
             return stable, None, None
         counted = [day for day in reviews if day >= anchor]
         last_review = max(counted) if counted else None
-        return stable, last_review, _day_due(self.facility, last_review or anchor, period)
+        return stable, last_review, self.day_due(last_review or anchor, period)
 
     def map_review(self, resident: Record, anchor, reviews: list[dt.date], case_manager: str) -> _Candidate:
         stable, last_review, due_at = self.review_state(resident, anchor, reviews)
@@ -293,13 +310,13 @@ class DueRules:
                 requested = self.happened(record, "Requested on")
                 due_day = None if requested is None else self.calendar.add_business_days(requested, pending_limit)
                 when = f"requested {requested:%b %d}" if requested else "no Requested on date"
-                yield _Candidate("AUTH-PENDING", resident, record, domain, _day_due(self.facility, due_day),
+                yield _Candidate("AUTH-PENDING", resident, record, domain, self.day_due(due_day),
                                  owner, f"{domain} authorization {authorization.lower()} ({when}); "
                                         f"limit {pending_limit} business days.")
 
             if authorization == "Approved" and not record.has_error("Authorization status"):
                 through = self.happened(record, "Authorized through")
-                yield _Candidate("AUTH-EXPIRY", resident, record, domain, _day_due(self.facility, through),
+                yield _Candidate("AUTH-EXPIRY", resident, record, domain, self.day_due(through),
                                  owner, f"{domain} authorization ({provider}) runs through "
                                         f"{through:%b %d, %Y}." if through else
                                         f"{domain} authorization approved with no Authorized through date.",
@@ -309,7 +326,7 @@ class DueRules:
                 sent = self.happened(record, "Referral sent on")
                 due_day = None if sent is None else self.calendar.add_business_days(sent, acceptance_limit)
                 when = f"sent {sent:%b %d}" if sent else "no Referral sent on date"
-                yield _Candidate("REFERRAL-PENDING", resident, record, domain, _day_due(self.facility, due_day),
+                yield _Candidate("REFERRAL-PENDING", resident, record, domain, self.day_due(due_day),
                                  owner, f"{domain} referral to {provider} not accepted ({when}).")
 
             route = record.get("Route")
@@ -318,12 +335,12 @@ class DueRules:
                     and route != "Not needed" and not record.has_error("Route")):
                 start = self.happened(record, "Start date")
                 yield _Candidate("START-UNCONFIRMED", resident, record, domain,
-                                 _day_due(self.facility, start, grace), owner,
+                                 self.day_due(start, grace), owner,
                                  f"{domain} start ({provider}) planned {start_text} not confirmed.")
 
             if record.get("Gap") == "Open" and not record.has_error("Gap"):
                 noted = self.happened(record, "Gap noted on")
-                yield _Candidate("GAP-OPEN", resident, record, domain, _day_due(self.facility, noted, gap_limit),
+                yield _Candidate("GAP-OPEN", resident, record, domain, self.day_due(noted, gap_limit),
                                  owner, f"Open gap in {domain}"
                                         + (f" since {noted:%b %d}." if noted else " (no Gap noted on date)."))
 
@@ -429,7 +446,7 @@ class DueRules:
                     days = first_review if in_first_period else later_review
                 else:
                     days = cadence_days[cadence]
-                due_at = _day_due(self.facility, base, days)
+                due_at = self.day_due(base, days)
             basis = f"last reviewed {reviewed:%b %d}" if reviewed else (
                 f"opened {opened:%b %d}, never reviewed" if opened else "no Opened on date")
             yield _Candidate("RISK-REVIEW", resident, record, identifier, due_at, owner,
@@ -503,19 +520,23 @@ class DueRules:
 
     def items(self, horizon_days: int) -> list[DueItem]:
         horizon = dt.timedelta(days=horizon_days)
+        utc = dt.timezone.utc
+        as_of = self.as_of.astimezone(utc)  # compared in UTC, as _elapsed does
         found = []
         for candidate in self.candidates():
             if candidate.due_at is None:
                 status = UNSCHEDULED
-            elif _elapsed(candidate.due_at, self.as_of) < dt.timedelta(0):
-                status = OVERDUE
             else:
-                reach = horizon
-                if candidate.warning_days is not None:
-                    reach = max(horizon, dt.timedelta(days=candidate.warning_days))
-                if _elapsed(candidate.due_at, self.as_of) > reach:
-                    continue
-                status = DUE_SOON
+                ahead = candidate.due_at.astimezone(utc) - as_of
+                if ahead < dt.timedelta(0):
+                    status = OVERDUE
+                else:
+                    reach = horizon
+                    if candidate.warning_days is not None:
+                        reach = max(horizon, dt.timedelta(days=candidate.warning_days))
+                    if ahead > reach:
+                        continue
+                    status = DUE_SOON
             found.append(DueItem(
                 code=candidate.code,
                 status=status,
@@ -544,6 +565,7 @@ def sort_items(items: list[DueItem]) -> list[DueItem]:
 _DIGITS = re.compile(r"(\d+)")
 
 
+@functools.lru_cache(maxsize=65536)
 def natural_key(text: str) -> tuple:
     """Return a sort key that orders R-2 before R-10, as people expect."""
     return tuple(int(part) if part.isdigit() else part.casefold() for part in _DIGITS.split(text))
@@ -556,4 +578,5 @@ def due_items(facility: Facility, horizon_days: int | None = None) -> list[DueIt
     """
     if horizon_days is None:
         horizon_days = int(facility.settings.number("Due soon horizon (days)"))
-    return DueRules(facility).items(horizon_days)
+    with collector_paused():
+        return DueRules(facility).items(horizon_days)

@@ -479,7 +479,7 @@ class JobRunner:
         from toolkit.facility import load_facility
         from toolkit.pack import require_sheets
 
-        facility = load_facility(job.workbook, now)
+        facility = load_facility(job.workbook, now, prepare_calendar=True)
         require_sheets(facility)
         settings = facility.settings
         horizon = job.horizon if job.horizon is not None else int(settings.number("Due soon horizon (days)"))

@@ -18,7 +18,7 @@ import threading
 import zipfile
 import zlib
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
@@ -55,6 +55,16 @@ class SheetGrids(Mapping):
 
     def __getitem__(self, name: str) -> list[list]:
         return self._result(name)[0]
+
+    def in_order_read(self, names: list[str]):
+        """Yield the given sheet names as their grids become ready, so none is waited for needlessly.
+
+        Names that were not scheduled come last and are read when their turn comes.
+        """
+        pending = {self.futures[name]: name for name in names if name in self.futures}
+        for future in as_completed(pending):
+            yield pending[future]
+        yield from (name for name in names if name not in pending.values())
 
     def release(self, name: str) -> None:
         """Forget a sheet's grid once its rows have been read, to free its memory."""
@@ -184,7 +194,7 @@ def _reader_count() -> int:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not available on macOS or Windows
         cores = os.cpu_count() or 1
-    return max(1, min(2, cores))
+    return int(os.environ.get("HX_READERS", max(1, min(2, cores))))
 
 
 def read_workbook(path: str | Path, first: Callable[[str], int] | None = None) -> RawWorkbook:
@@ -192,9 +202,10 @@ def read_workbook(path: str | Path, first: Callable[[str], int] | None = None) -
 
     Grids start at cell A1, so ``grid[r][c]`` is Excel row ``r + 1``, column
     ``c + 1``. Blank cells are ``""``. Hidden sheets are read like any other.
-    Sheets are read by background threads, lowest ``first(name)`` first, so
-    the caller can work on each sheet as soon as it is ready. Sheets for which
-    ``first`` returns None are read only when looked up.
+    Sheets are read by background threads, lowest ``first(name)`` first and
+    the largest first among equals, so the caller can work on each sheet as
+    soon as it is ready. Sheets for which ``first`` returns None are read only
+    when looked up.
     """
     path = Path(path)
     sheet_entries = _check_container(path)
@@ -250,10 +261,16 @@ def read_workbook(path: str | Path, first: Callable[[str], int] | None = None) -
         except Exception as error:  # calamine raises its own error types for each format fault
             raise _unreadable(path, error) from None
 
+    def size(name: str) -> int:
+        entry = sheet_entries.get(name)
+        return 0 if entry is None else entry.file_size
+
     if first is None:
         order = names
     else:
-        order = sorted((name for name in names if first(name) is not None), key=first)
+        # Equal ranks go largest first, which keeps the threads' finishing times close.
+        ranked = [name for name in names if first(name) is not None]
+        order = sorted(ranked, key=lambda name: (first(name), -size(name)))
     # python-calamine parses a sheet without holding the GIL, so two threads
     # parse two sheets at once while the caller works on a third.
     executor = ThreadPoolExecutor(max_workers=_reader_count(), thread_name_prefix="handoff-read")
