@@ -50,7 +50,6 @@ _MAX_DEFLATE_RATIO = 1032
 _UNCHECKED_EXPANSION_BYTES = 64 * 1024**2
 
 _LOCAL_HEADER = struct.Struct("<4s22xHH")
-_READ_CHUNK = 1024**2
 
 _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _RELATIONSHIP_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
@@ -155,23 +154,18 @@ def _unpack(path: Path, handle: BinaryIO, info: zipfile.ZipInfo) -> bytes | byte
     return data
 
 
-def _inflate(handle: BinaryIO, compressed_size: int, limit: int) -> bytearray:
-    """Inflate raw deflate data from ``handle``, stopping once ``limit`` bytes are out."""
+def _inflate(handle: BinaryIO, compressed_size: int, limit: int) -> bytes:
+    """Inflate raw deflate data from ``handle``, stopping once ``limit`` bytes are out.
+
+    The data is read and inflated in one call each, because zlib releases the
+    GIL for the whole call: unpacking in chunks made a reading thread wait for
+    the GIL once per chunk while the main thread was busy.
+    """
     decompressor = zlib.decompressobj(-zlib.MAX_WBITS)
-    data = bytearray()
-    remaining = compressed_size
     try:
-        while remaining > 0 and len(data) < limit and not decompressor.eof:
-            chunk = handle.read(min(_READ_CHUNK, remaining))
-            if not chunk:
-                break
-            remaining -= len(chunk)
-            while chunk and len(data) < limit and not decompressor.eof:
-                data += decompressor.decompress(chunk, limit - len(data))
-                chunk = decompressor.unconsumed_tail
+        return decompressor.decompress(handle.read(compressed_size), limit)
     except zlib.error:
-        return bytearray()  # the caller reports the part as incomplete or corrupt
-    return data
+        return b""  # the caller reports the part as incomplete or corrupt
 
 
 def _sheet_names_by_part(path: Path, archive: zipfile.ZipFile, handle: BinaryIO) -> dict[str, str]:
