@@ -8,12 +8,26 @@ otherwise, and writes a real .xlsx with openpyxl.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from pathlib import Path
 
 import openpyxl
 import pytest
 
 from toolkit.facility import load_facility
+
+@pytest.fixture(scope="session", autouse=True)
+def holiday_cache_folder(tmp_path_factory):
+    """Keep cached holiday dates in a folder of the test session, never in the user's cache folder."""
+    folder = tmp_path_factory.mktemp("cache")
+    previous = os.environ.get("HANDOFF_CACHE_DIR")
+    os.environ["HANDOFF_CACHE_DIR"] = str(folder)
+    yield folder
+    if previous is None:
+        del os.environ["HANDOFF_CACHE_DIR"]
+    else:
+        os.environ["HANDOFF_CACHE_DIR"] = previous
+
 
 BASE_CONTACTS = [
     {"Contact ID": "CM1", "Name": "Dana Case", "Organization": "Area Agency on Aging",

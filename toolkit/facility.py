@@ -659,15 +659,9 @@ SETTING_CEILINGS = {"days": 3650, "hours": 8760, "count": 1000}
 
 def _holiday_calendar_problem(calendar: str) -> str | None:
     """Return why a Holidays setting cannot be used, or None when it can."""
-    if calendar.casefold() == "none":
-        return None
-    from toolkit.calendar import holiday_calendar
+    from toolkit.calendar import calendar_problem
 
-    try:
-        holiday_calendar(calendar)
-    except ValueError as error:
-        return str(error)
-    return None
+    return calendar_problem(calendar)
 
 
 # Standards above a week are taken as typos (hours typed as minutes, say).
@@ -751,15 +745,10 @@ def load_facility(
 
 
 def _prepare_calendar(setting: str) -> None:
-    """Load the holiday calendar of a Holidays setting, so the due rules find it ready."""
-    from toolkit.calendar import holiday_calendar
+    """Load the holiday dates of a Holidays setting, so the due rules find them ready."""
+    from toolkit.calendar import calendar_problem
 
-    if setting.strip().casefold() == "none":
-        return
-    try:
-        holiday_calendar(setting)
-    except ValueError:
-        pass  # an unknown calendar is reported by the Settings check
+    calendar_problem(setting)  # an unusable calendar is reported by the Settings check, not here
 
 
 def _load(path: str | Path | RawWorkbook, as_of: dt.datetime | dt.date | None, prepare_calendar: bool) -> Facility:
