@@ -172,9 +172,17 @@ def generate(residents: int, path: Path, seed: int = 7) -> Path:
     for declared in (schema.AUTHORIZATION_MAP, schema.ESCALATIONS, schema.RISK_REGISTER, schema.INCIDENTS,
                      schema.CHECK_INS):
         _write(book.create_sheet(declared.name), [c.name for c in declared.columns], tables[declared.name])
+    # Every setting and standard is filled in, as in a workbook made by `handoff init`,
+    # so the run checks the time zone and the holiday calendar like a real one.
     settings = book.create_sheet("Settings")
     settings.append(["Setting", "Value"])
-    settings.append(["Facility name", f"Synthetic facility ({residents} residents)"])
+    for declared in schema.SETTING_DECLARATIONS:
+        value = f"Synthetic facility ({residents} residents)" if declared.name == "Facility name" else declared.default
+        settings.append([declared.name, value])
+    standards = book.create_sheet("Standards")
+    standards.append([column.name for column in schema.STANDARDS.columns])
+    for category, hours in schema.DEFAULT_STANDARDS.items():
+        standards.append([category, hours])
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
     return path
