@@ -19,7 +19,6 @@ A partner's documents are built from a ``PartnerScope``:
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections.abc import Iterable
 
@@ -105,7 +104,7 @@ def items_for_owner(facility: Facility, items: list, owner: str) -> list:
         return owned
     scope = PartnerScope(facility, contact)
     return [
-        dataclasses.replace(item, summary=scope.redact(item.summary))
+        item._replace(summary=scope.redact(item.summary))
         for item in owned if values.id_key(item.resident_id) in scope.resident_keys
     ]
 
