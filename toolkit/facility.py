@@ -47,27 +47,47 @@ class Settings:
 _NO_ERRORS: frozenset[str] = frozenset()
 
 
-class Record:
-    """One data row of a sheet: parsed values, raw text and the columns with errors."""
+class Record(dict):
+    """One data row of a sheet: its parsed values by column name, raw text and the columns with errors.
 
-    __slots__ = ("table", "row", "values", "raw", "errors", "left_out", "get")
+    The record is the dict of parsed values itself, so ``record.get(column)``
+    returns a column's value, or None when the cell is blank or unreadable.
+    Being a dict makes each of the hundreds of thousands of rows of a large
+    workbook one object, built at C speed from the parsed columns. Records
+    still compare and hash by identity, and are always true.
+    """
+
+    # "__dict__" is only created for a row that gets its own errors or is left out.
+    __slots__ = ("table", "row", "raw", "__dict__")
+
+    # Columns with an error: shared and empty until mark_error gives the row its own set.
+    errors: set[str] | frozenset[str] = _NO_ERRORS
+    # Set on the later row of a duplicate ID or resident-and-domain pair, which the due rules leave out.
+    left_out: bool = False
+
+    __eq__ = object.__eq__
+    __ne__ = object.__ne__
+    __hash__ = object.__hash__
 
     def __init__(self, table: Table, row: int, parsed: dict | None = None, raw: tuple | None = None):
+        super().__init__(parsed or ())
         self.table = table
         self.row = row  # Excel row number, 1-based
-        self.values: dict[str, object] = {} if parsed is None else parsed
-        # Return the parsed value of a column, or None when blank or unreadable.
-        # Bound straight to the dict because checks and due rules call it a million
-        # times on a large workbook.
-        self.get = self.values.get
-        # The cell values as read, in the order of table.columns, for messages. A
-        # tuple rather than a dict keeps a 5,000-resident workbook within memory.
+        # The cell values as read, in the order of table.columns, for messages.
         self.raw: tuple = () if raw is None else raw
-        # Columns with an error; shared and empty until mark_error gives the row its own set.
-        self.errors: set[str] | frozenset[str] = _NO_ERRORS
-        # Set on the later row of a duplicate ID or resident-and-domain pair,
-        # which the due rules leave out.
-        self.left_out = False
+
+    @classmethod
+    def from_pairs(cls, table: Table, row: int, pairs, raw: tuple) -> Record:
+        """Return a record of (column name, parsed value) pairs, skipping the Python-level __init__."""
+        record = dict.__new__(cls)
+        dict.update(record, pairs)
+        record.table = table
+        record.row = row
+        record.raw = raw
+        return record
+
+    def __bool__(self) -> bool:
+        return True
 
     def text(self, column: str) -> str:
         """Return the cell's text as found in the workbook, with outer spaces removed."""
@@ -88,7 +108,7 @@ class Record:
 
     def is_blank(self, column: str) -> bool:
         """Return True when the cell is empty (placeholders count as empty)."""
-        return self.values.get(column) is None and column not in self.errors
+        return self.get(column) is None and column not in self.errors
 
     def is_set(self, column: str) -> bool:
         """Return True when the cell contains a value, readable or not."""
@@ -470,7 +490,7 @@ _KEPT_AS_READ = {
 }
 
 
-def _read_column(reader: _Reader, column: schema.Column, cells: list) -> tuple[list, list[tuple[int, _Outcome]]]:
+def _read_column(reader: _Reader, column: schema.Column, cells: tuple) -> tuple[tuple | list, list]:
     """Return a column's parsed values, and the offset and outcome of each cell that has problems.
 
     Each distinct value is read once, its outcome kept in a memo and reused
@@ -522,9 +542,9 @@ def _read_rows(reader: _Reader, grid: list[list], first_row: int, unsaved_formul
     names = list(table.columns)
     table.positions = {name: position for position, name in enumerate(names)}
     indexes = [table.columns[name] for name in names]
-    raw_columns = [
-        [row[index] for row in rows] if index < width else [""] * len(rows) for index in indexes
-    ]
+    # Transposed at C speed. A declared column beyond the last cell of every row is blank.
+    transposed = list(zip(*rows))
+    raw_columns = [transposed[index] if index < width else ("",) * len(rows) for index in indexes]
 
     parsed_columns = []
     flagged_columns = []
@@ -536,13 +556,14 @@ def _read_rows(reader: _Reader, grid: list[list], first_row: int, unsaved_formul
     records: list[Record | None] = []
     keep = records.append
     found = table.records.append
+    from_pairs = Record.from_pairs
     row = first_row
     for parsed, raw in zip(zip(*parsed_columns), zip(*raw_columns)):
         row += 1
         if all(map(_is_blank, raw)):  # stops at the first filled cell, usually the first
             keep(None)
             continue
-        record = Record(table, row, dict(zip(names, parsed)), raw)
+        record = from_pairs(table, row, zip(names, parsed), raw)
         keep(record)
         found(record)
 
@@ -759,8 +780,8 @@ def _load(path: str | Path | RawWorkbook, as_of: dt.datetime | dt.date | None, p
 
     settings = _settings_only(raw, found, problems)
     if prepare_calendar:
-        # Loading the US calendar of the holidays package took 0.2 s in a measured run, which this thread can spend
-        # while the reading threads parse the large sheets and the caller waits for them.
+        # Without cached holiday dates, the holidays package is imported (0.2 s in a measured run).
+        # This thread can do that while the reading threads parse the large sheets.
         threading.Thread(target=_prepare_calendar, args=(settings.holidays,), daemon=True,
                          name="handoff-calendar").start()
     declared_of = {sheet_name: schema.SHEETS_BY_KEY[schema.header_key(declared)]
