@@ -194,7 +194,7 @@ def _reader_count() -> int:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # not available on macOS or Windows
         cores = os.cpu_count() or 1
-    return int(os.environ.get("HX_READERS", max(1, min(2, cores))))
+    return max(1, min(2, cores))
 
 
 def read_workbook(path: str | Path, first: Callable[[str], int] | None = None) -> RawWorkbook:
