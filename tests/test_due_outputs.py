@@ -184,3 +184,22 @@ def test_resident_ids_sort_naturally():
     from toolkit.due import natural_key
 
     assert sorted(["R-10", "R-2", "r-1", "R-1b", "10"], key=natural_key) == ["10", "r-1", "R-1b", "R-2", "R-10"]
+
+
+def test_json_item_line_matches_json_module():
+    import json
+
+    from toolkit.due import DueItem
+    from toolkit.report import _item_json
+
+    due = dt.datetime(2026, 12, 4, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
+    items = [
+        DueItem("ESC-RESPONSE", "overdue", "R1", "Escalations", 7, "E1", due, "CM1",
+                'Said "call me" \\ twice\nthen left; café ☕ \u2028 \x07'),
+        DueItem("MAP-REVIEW", "unscheduled", "R-2", "Residents", 3, "", None, "", ""),
+        DueItem("MAP-REVIEW", "unscheduled", None, "Residents", 3, "", None, "", "no resident ID"),
+    ]
+    for item in items:
+        line = _item_json(item)
+        assert line == json.dumps(item.to_dict(), ensure_ascii=False)
+        assert json.loads(line) == item.to_dict()
