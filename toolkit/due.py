@@ -139,6 +139,8 @@ class DueRules:
         self.active_or_hospital = {key: resident for key, resident in self.residents.items()
                                    if self.resident_in_scope(resident, allow_hospital=True)}
         self._owners: dict[str, str] = {}
+        self._backups: dict[str, str] = {}
+        self._incident_moments: list[tuple[dt.datetime, Record]] | None = None
         self._day_dues: dict[tuple[dt.date, int], dt.datetime | None] = {}
 
     def setting(self, name: str) -> int | float:
@@ -194,9 +196,7 @@ class DueRules:
 
     def happened(self, record: Record, column: str):
         """Return a past moment usable by the rules: None when blank, unreadable or in the future."""
-        if record.has_error(column):
-            return None
-        return record.get(column)
+        return None if column in record.errors else record.get(column)
 
     # The rules ---------------------------------------------------------------
 
@@ -332,9 +332,9 @@ class DueRules:
                                  owner, f"{domain} referral to {provider} not accepted ({when}).")
 
             route = record.get("Route")
-            start_text = record.text("Start date")
             if (record.is_set("Start date") and record.is_blank("Start confirmed on") and route is not None
                     and route != "Not needed" and not record.has_error("Route")):
+                start_text = record.text("Start date")
                 start = self.happened(record, "Start date")
                 yield _Candidate("START-UNCONFIRMED", resident, record, domain,
                                  self.day_due(start, grace), owner,
@@ -395,6 +395,12 @@ class DueRules:
         return moment
 
     def _backup(self, contact_id: str) -> str:
+        backup = self._backups.get(contact_id)
+        if backup is None:
+            backup = self._backups[contact_id] = self._find_backup(contact_id)
+        return backup
+
+    def _find_backup(self, contact_id: str) -> str:
         contact = self.contacts.get(values.id_key(contact_id)) if contact_id else None
         if contact is None:
             return ""
@@ -407,6 +413,16 @@ class DueRules:
         name = backup_contact.get("Name") or ""
         return f"{backup_contact.get('Contact ID')} ({name})" if name else backup_contact.get("Contact ID")
 
+    def incident_moments(self) -> list[tuple[dt.datetime, Record]]:
+        """Return each incident the rules count, with the moment it occurred in the facility's zone."""
+        if self._incident_moments is None:
+            self._incident_moments = []
+            for incident in self.facility.incidents:
+                occurred = self.happened(incident, "Occurred at")
+                if occurred is not None and not incident.left_out:
+                    self._incident_moments.append((self.facility.localize(occurred), incident))
+        return self._incident_moments
+
     def risk_rules(self) -> Iterator[_Candidate]:
         first_period = int(self.setting("Risk first period (days)"))
         first_review = int(self.setting("Risk review in first period (days)"))
@@ -415,14 +431,15 @@ class DueRules:
         cadence_days = {"Weekly": 7, "Biweekly": 14, "Monthly": 30}
 
         incidents_by_resident: dict[str, list[tuple[dt.datetime, Record]]] = {}
-        for incident in self.facility.incidents:
-            occurred = self.happened(incident, "Occurred at")
+        for moment, incident in self.incident_moments():
             identifier = incident.get("Resident ID")
-            if occurred is None or identifier is None or incident.left_out:
-                continue
-            incidents_by_resident.setdefault(values.id_key(identifier), []).append(
-                (self.facility.localize(occurred), incident)
-            )
+            if identifier is not None:
+                incidents_by_resident.setdefault(values.id_key(identifier), []).append((moment, incident))
+        # The latest incident after a risk's last review is the resident's latest
+        # incident, when that one falls after the review (first of equal times).
+        latest_incident = {
+            key: max(pairs, key=lambda pair: pair[0]) for key, pairs in incidents_by_resident.items()
+        }
 
         for record in self.facility.risk_register:
             if record.has_error("Status") or record.get("Status") != "Active":
@@ -457,13 +474,9 @@ class DueRules:
             covered_until = reviewed or opened
             if covered_until is None:
                 continue
-            after = [
-                (moment, incident)
-                for moment, incident in incidents_by_resident.get(values.id_key(resident.get("Resident ID")), [])
-                if moment.date() > covered_until
-            ]
-            if after:
-                moment, incident = max(after, key=lambda pair: pair[0])
+            latest = latest_incident.get(values.id_key(resident.get("Resident ID")))
+            if latest is not None and latest[0].date() > covered_until:
+                moment, incident = latest
                 incident_id = incident.get("Incident ID") or f"row {incident.row}"
                 incident_type = incident.get("Type") or "incident"
                 yield _Candidate(
@@ -479,16 +492,14 @@ class DueRules:
         hours = self.facility.standards.get("Falls cluster")
 
         falls_by_resident: dict[str, list[tuple[dt.datetime, Record]]] = {}
-        for incident in self.facility.incidents:
-            if incident.get("Type") != "Fall" or incident.left_out:
+        for moment, incident in self.incident_moments():
+            if incident.get("Type") != "Fall":
                 continue
-            occurred = self.happened(incident, "Occurred at")
             resident = self.resident_of(incident)
-            if occurred is None or resident is None:
-                continue
-            falls_by_resident.setdefault(values.id_key(resident.get("Resident ID")), []).append(
-                (self.facility.localize(occurred), incident)
-            )
+            if resident is not None:
+                falls_by_resident.setdefault(values.id_key(resident.get("Resident ID")), []).append(
+                    (moment, incident)
+                )
 
         escalations_by_resident: dict[str, list[dt.datetime]] = {}
         for escalation in self.facility.escalations:

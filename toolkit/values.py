@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import math
 import re
 
@@ -100,8 +101,13 @@ def is_placeholder(text: str) -> bool:
     return text.casefold() in PLACEHOLDERS
 
 
+@functools.lru_cache(maxsize=65536)
 def id_key(text: str) -> str:
-    """Return the form of an ID used for matching: trimmed and case-folded."""
+    """Return the form of an ID used for matching: trimmed and case-folded.
+
+    Kept per ID, because the checks and due rules match the same few thousand
+    IDs hundreds of thousands of times on a large workbook.
+    """
     return text.strip().casefold()
 
 
