@@ -9,6 +9,7 @@ itself ends here as a ``WorkbookUnreadable`` with one clear line.
 
 from __future__ import annotations
 
+import collections
 import datetime as dt
 import itertools
 import os
@@ -18,7 +19,7 @@ import threading
 import zipfile
 import zlib
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
@@ -188,6 +189,12 @@ def find_lock_file(path: Path) -> Path | None:
     return lock if lock.exists() else None
 
 
+# The share of the workbook, by unpacked size, that the second reading thread
+# reads smallest first. A third was quicker than none on the 5,000-resident
+# benchmark workbook (4.1 s against 4.3 s for check) and no slower on 1,000.
+_SMALL_SHEETS_SHARE = 0.3
+
+
 def _reader_count() -> int:
     """Return how many threads parse sheets: one per core, at most two."""
     try:
@@ -268,14 +275,39 @@ def read_workbook(path: str | Path, first: Callable[[str], int] | None = None) -
     if first is None:
         order = names
     else:
-        # Equal ranks go largest first, which keeps the threads' finishing times close.
         ranked = [name for name in names if first(name) is not None]
         order = sorted(ranked, key=lambda name: (first(name), -size(name)))
+    futures = {name: Future() for name in order}
+    pending = collections.deque(order)
+    pending_lock = threading.Lock()
+    small_budget = _SMALL_SHEETS_SHARE * sum(size(name) for name in order)
+
+    def read_pending(starts_small: bool) -> None:
+        small_taken = 0
+        while True:
+            with pending_lock:
+                if not pending:
+                    return
+                if starts_small and small_taken + size(pending[-1]) <= small_budget:
+                    name = pending.pop()
+                    small_taken += size(name)
+                else:
+                    name = pending.popleft()
+            future = futures[name]
+            if not future.set_running_or_notify_cancel():
+                continue  # released before it was read
+            try:
+                future.set_result(load(name))
+            except Exception as error:  # raised again where the caller looks the sheet up
+                future.set_exception(error)
+
     # python-calamine parses a sheet without holding the GIL, so two threads
-    # parse two sheets at once while the caller works on a third.
-    executor = ThreadPoolExecutor(max_workers=_reader_count(), thread_name_prefix="handoff-read")
-    futures = {name: executor.submit(load, name) for name in order}
-    executor.shutdown(wait=False)
+    # parse two sheets at once while the caller works on a third. The first
+    # thread takes the sheets in order, the largest first among equal ranks.
+    # The second starts with the smallest sheets, so the caller has rows to
+    # read while the largest are parsed, then joins the first.
+    for index in range(_reader_count()):
+        threading.Thread(target=read_pending, args=(index == 1,), name=f"handoff-read-{index}", daemon=True).start()
     return RawWorkbook(path=path, sheets=SheetGrids(names, futures, load), lock_file=find_lock_file(path),
                        date1904=date1904)
 
