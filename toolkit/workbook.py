@@ -209,10 +209,10 @@ def read_workbook(path: str | Path, first: Callable[[str], int] | None = None) -
 
     Grids start at cell A1, so ``grid[r][c]`` is Excel row ``r + 1``, column
     ``c + 1``. Blank cells are ``""``. Hidden sheets are read like any other.
-    Sheets are read by background threads, lowest ``first(name)`` first and
-    the largest first among equals, so the caller can work on each sheet as
-    soon as it is ready. Sheets for which ``first`` returns None are read only
-    when looked up.
+    Sheets are read by background threads, lowest ``first(name)`` first (the
+    order among equals is described where the threads start), so the caller
+    can work on each sheet as soon as it is ready. Sheets for which ``first``
+    returns None are read only when looked up.
     """
     path = Path(path)
     sheet_entries = _check_container(path)
