@@ -9,6 +9,7 @@ rows concerned. No check raises for bad data.
 from __future__ import annotations
 
 import datetime as dt
+from itertools import chain
 
 from toolkit import schema, values
 from toolkit.facility import Facility, Record
@@ -83,6 +84,10 @@ def check_duplicate_ids(facility: Facility) -> None:
         id_column = table.sheet.id_column
         if id_column is None or id_column not in table.columns:
             continue
+        identifiers = [record.get(id_column) for record in table.records]
+        filled = len(identifiers) - identifiers.count(None)
+        if len({values.id_key(identifier) for identifier in set(identifiers) if identifier is not None}) == filled:
+            continue  # every ID is used once, the usual case
         first_rows: dict[str, Record] = {}
         for record in table:
             identifier = record.get(id_column)
@@ -140,6 +145,16 @@ def check_references(facility: Facility) -> None:
         if target_missing or column_name not in table.columns:
             continue
         known = indexes[target]
+        # The distinct IDs of the column are matched first, and its rows are walked
+        # only when one of them is unknown.
+        column_values = [record.get(column_name) for record in table.records]
+        if table.sheet.column(column_name).type == schema.LIST:
+            typed = set(chain.from_iterable(value for value in column_values if value))
+        else:
+            typed = set(column_values)
+            typed.discard(None)
+        if all(values.id_key(identifier) in known for identifier in typed):
+            continue
         # IDs repeat from row to row, so each one as typed is matched once.
         found: dict[str, bool] = {}
         noun = {"Residents": "resident", "Contacts": "contact", "Risk Register": "risk"}[target]

@@ -139,6 +139,8 @@ class DueRules:
         self.active_or_hospital = {key: resident for key, resident in self.residents.items()
                                    if self.resident_in_scope(resident, allow_hospital=True)}
         self._owners: dict[str, str] = {}
+        self._scoped_active: dict[str, Record | None] = {}
+        self._scoped_hospital: dict[str, Record | None] = {}
         self._backups: dict[str, str] = {}
         self._incident_moments: list[tuple[dt.datetime, Record]] | None = None
         self._day_dues: dict[tuple[dt.date, int], dt.datetime | None] = {}
@@ -155,8 +157,12 @@ class DueRules:
         identifier = record.get("Resident ID")
         if identifier is None:
             return None
-        in_scope = self.active_or_hospital if allow_hospital else self.active
-        return in_scope.get(values.id_key(identifier))
+        # Resident IDs repeat on every sheet, so each one as typed is matched once.
+        scoped = self._scoped_hospital if allow_hospital else self._scoped_active
+        if identifier not in scoped:
+            in_scope = self.active_or_hospital if allow_hospital else self.active
+            scoped[identifier] = in_scope.get(values.id_key(identifier))
+        return scoped[identifier]
 
     @staticmethod
     def resident_in_scope(resident: Record, allow_hospital: bool = False) -> bool:

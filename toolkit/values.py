@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
-import functools
 import math
 import re
 
@@ -101,13 +100,8 @@ def is_placeholder(text: str) -> bool:
     return text.casefold() in PLACEHOLDERS
 
 
-@functools.lru_cache(maxsize=65536)
 def id_key(text: str) -> str:
-    """Return the form of an ID used for matching: trimmed and case-folded.
-
-    Kept per ID, because the checks and due rules match the same few thousand
-    IDs hundreds of thousands of times on a large workbook.
-    """
+    """Return the form of an ID used for matching: trimmed and case-folded."""
     return text.strip().casefold()
 
 
