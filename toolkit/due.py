@@ -420,13 +420,20 @@ class DueRules:
         return f"{backup_contact.get('Contact ID')} ({name})" if name else backup_contact.get("Contact ID")
 
     def incident_moments(self) -> list[tuple[dt.datetime, Record]]:
-        """Return each incident the rules count, with the moment it occurred in the facility's zone."""
+        """Return each incident the rules count, with the wall-clock time it occurred.
+
+        The times are naive (a date alone is its start), so they order as the
+        aware ones would, and only those a rule uses are given the facility's zone.
+        """
         if self._incident_moments is None:
             self._incident_moments = []
+            midnight = dt.time(0)
             for incident in self.facility.incidents:
                 occurred = self.happened(incident, "Occurred at")
                 if occurred is not None and not incident.left_out:
-                    self._incident_moments.append((self.facility.localize(occurred), incident))
+                    if type(occurred) is dt.date:
+                        occurred = dt.datetime.combine(occurred, midnight)
+                    self._incident_moments.append((occurred, incident))
         return self._incident_moments
 
     def risk_rules(self) -> Iterator[_Candidate]:
@@ -482,7 +489,7 @@ class DueRules:
                 continue
             latest = latest_incident.get(values.id_key(resident.get("Resident ID")))
             if latest is not None and latest[0].date() > covered_until:
-                moment, incident = latest
+                moment, incident = self.facility.localize(latest[0]), latest[1]
                 incident_id = incident.get("Incident ID") or f"row {incident.row}"
                 incident_type = incident.get("Type") or "incident"
                 yield _Candidate(
@@ -498,13 +505,13 @@ class DueRules:
         hours = self.facility.standards.get("Falls cluster")
 
         falls_by_resident: dict[str, list[tuple[dt.datetime, Record]]] = {}
-        for moment, incident in self.incident_moments():
+        for occurred, incident in self.incident_moments():
             if incident.get("Type") != "Fall":
                 continue
             resident = self.resident_of(incident)
             if resident is not None:
                 falls_by_resident.setdefault(values.id_key(resident.get("Resident ID")), []).append(
-                    (moment, incident)
+                    (self.facility.localize(occurred), incident)
                 )
 
         escalations_by_resident: dict[str, list[dt.datetime]] = {}
