@@ -472,3 +472,69 @@ def test_template_loads_without_problems():
     assert facility.problems == []
     assert facility.standards == schema.DEFAULT_STANDARDS
     assert Path(facility.path).name == "facility.xlsx"
+
+
+# Reading machinery: garbage collection, records and the reading threads -----
+
+def test_collector_paused_restores_state():
+    import gc
+
+    from toolkit.facility import collector_paused
+
+    assert gc.isenabled()
+    with collector_paused():
+        assert not gc.isenabled()
+        kept = [{"row": number} for number in range(1000)]
+    assert gc.isenabled()
+    assert kept[999] == {"row": 999}
+    gc.disable()
+    try:
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+
+
+def test_record_is_dict_with_identity(make_workbook):
+    facility = make_workbook.load(dt.datetime(2026, 12, 4, 9),
+                                  residents=[BASE_RESIDENT, {**BASE_RESIDENT, "Resident ID": "R2"}])
+    first, second = facility.residents.records
+    assert first.get("Resident ID") == "R1"
+    assert first.get("No such column") is None
+    assert first != second
+    assert first == first
+    assert len({first, second}) == 2
+    assert bool(first)
+    assert first.errors == frozenset()
+    assert first.left_out is False
+
+
+def test_record_errors_belong_to_one_row(make_workbook):
+    facility = make_workbook.load(dt.datetime(2026, 12, 4, 9),
+                                  residents=[BASE_RESIDENT, {**BASE_RESIDENT, "Resident ID": "R2"}])
+    first, second = facility.residents.records
+    first.mark_error("Room")
+    assert first.has_error("Room")
+    assert not second.has_error("Room")
+    assert second.errors == frozenset()
+
+
+def test_one_or_two_reading_threads_agree(make_workbook, monkeypatch):
+    from toolkit import workbook
+
+    path = make_workbook(
+        residents=[{**BASE_RESIDENT, "Resident ID": f"R{number}", "Room": "Rm?"} for number in range(1, 40)],
+        escalations=[{"Escalation ID": f"E{number}", "Resident ID": f"R{number}", "Category": "Other",
+                      "Opened at": dt.datetime(2026, 12, 1, 8), "Contacted": "CM9"} for number in range(1, 30)],
+    )
+    results = []
+    for threads in (1, 2):
+        monkeypatch.setattr(workbook, "_reader_count", lambda threads=threads: threads)
+        facility = load_facility(path, dt.datetime(2026, 12, 4, 9))
+        results.append((
+            [problem.to_dict() for problem in facility.problems],
+            {name: [dict(record) for record in table] for name, table in facility.tables.items()},
+        ))
+    assert results[0] == results[1]
+    assert any(problem["code"] == "REF-UNKNOWN" for problem in results[0][0])
