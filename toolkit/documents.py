@@ -93,6 +93,7 @@ importing this module (and starting the CLI) stays fast.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import re
@@ -236,10 +237,9 @@ class DocumentRenderer:
 
     def _fill(self, template: _LoadedTemplate, context: dict[str, Any]):
         import jinja2
-        from docxtpl import DocxTemplate
         from lxml import etree
 
-        document = DocxTemplate(io.BytesIO(template.data))
+        document = _docx_template_class()(io.BytesIO(template.data))
         try:
             document.render(
                 _clean_value(_inline_images(document, context)), jinja_env=self._jinja_environment(),
@@ -298,13 +298,60 @@ def _check_context(kind: str, context: dict[str, Any]) -> None:
 
 def _new_jinja_environment():
     from jinja2 import StrictUndefined
-    from jinja2.sandbox import ImmutableSandboxedEnvironment
 
     # finalize runs on each printed value before autoescape, and its Markup
     # result is not escaped again.
-    return ImmutableSandboxedEnvironment(
-        autoescape=True, undefined=StrictUndefined, finalize=_escape_value
-    )
+    return _environment_class()(autoescape=True, undefined=StrictUndefined, finalize=_escape_value)
+
+
+# Compiled templates and patched XML kept per source; more sources than this
+# (restyled templates in a long-running scheduler) start the store again.
+_KEPT_SOURCES = 64
+
+
+@functools.lru_cache(maxsize=1)
+def _environment_class():
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    class CompileOnceEnvironment(ImmutableSandboxedEnvironment):
+        """A sandboxed Jinja environment that compiles each template source once.
+
+        docxtpl compiles a template's XML again for every document it fills
+        in, and that XML is the same for every document of one template.
+        """
+
+        def from_string(self, source, globals=None, template_class=None):
+            if globals is not None or template_class is not None or not isinstance(source, str):
+                return super().from_string(source, globals, template_class)
+            compiled = self.__dict__.setdefault("_compiled", {})
+            template = compiled.get(source)
+            if template is None:
+                if len(compiled) >= _KEPT_SOURCES:
+                    compiled.clear()
+                template = compiled[source] = super().from_string(source)
+            return template
+
+    return CompileOnceEnvironment
+
+
+@functools.lru_cache(maxsize=1)
+def _docx_template_class():
+    from docxtpl import DocxTemplate
+
+    class PatchOnceTemplate(DocxTemplate):
+        """A docxtpl template that cleans each XML source for Jinja once, not once per document."""
+
+        _patched: dict[str, str] = {}
+
+        def patch_xml(self, src_xml):
+            patched = self._patched.get(src_xml)
+            if patched is None:
+                if len(self._patched) >= _KEPT_SOURCES:
+                    self._patched.clear()
+                patched = self._patched[src_xml] = super().patch_xml(src_xml)
+            return patched
+
+    return PatchOnceTemplate
 
 
 def _escape_value(value: Any):
