@@ -304,8 +304,8 @@ def _new_jinja_environment():
     return _environment_class()(autoescape=True, undefined=StrictUndefined, finalize=_escape_value)
 
 
-# Compiled templates and patched XML kept per source; more sources than this
-# (restyled templates in a long-running scheduler) start the store again.
+# Compiled templates and cleaned XML are kept per source, up to this many. With
+# more (restyled templates in a long-running scheduler), the store starts again.
 _KEPT_SOURCES = 64
 
 
