@@ -1,5 +1,5 @@
 """Run the command line as ``python -m toolkit``."""
 
-from toolkit.cli import main
+from toolkit.cli import launch
 
-main(prog_name="handoff")
+launch()

@@ -1,0 +1,66 @@
+"""The installed command as a program: exit statuses and output when check and due end the process at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import subprocess
+import sys
+
+from conftest import BASE_RESIDENT
+
+AS_OF = "2026-12-04T09:00"
+
+
+def handoff(*arguments: str, **options) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "toolkit", *arguments], capture_output=True, text=True,
+                          timeout=120, **options)
+
+
+def test_check_with_errors_exits_1(make_workbook):
+    path = make_workbook(residents=[{**BASE_RESIDENT, "Status": "Sleeping"}])
+    result = handoff("check", str(path), "--as-of", AS_OF)
+    assert result.returncode == 1
+    assert "VALUE-CHOICE" in result.stdout
+    # The factory leaves out the optional sheets, which gives six SHEET-MISSING warnings.
+    assert result.stdout.rstrip().endswith("1 error, 6 warnings.")
+    assert result.stderr == ""
+
+
+def test_check_clean_workbook_exits_0(make_workbook):
+    result = handoff("check", str(make_workbook()), "--as-of", AS_OF)
+    assert result.returncode == 0
+    assert result.stdout.rstrip().endswith("0 errors, 6 warnings.")
+
+
+def test_missing_workbook_exits_2(tmp_path):
+    result = handoff("due", str(tmp_path / "missing.xlsx"), "--as-of", AS_OF)
+    assert result.returncode == 2
+    assert result.stderr.startswith("Error: missing.xlsx: file not found.")
+
+
+def test_due_json_written_in_full(make_workbook):
+    residents = [{**BASE_RESIDENT, "Resident ID": f"R{number}", "Admitted on": dt.date(2026, 6, 1)}
+                 for number in range(1, 301)]
+    result = handoff("due", str(make_workbook(residents=residents)), "--as-of", AS_OF, "--format", "json")
+    assert result.returncode == 0
+    items = json.loads(result.stdout)["items"]
+    # The factory's map covers R1 only, so the other 299 residents lack map rows.
+    # Admitted June 1 with no review, every map review is overdue.
+    assert len([item for item in items if item["code"] == "MAP-MISSING"]) == 299
+    assert len([item for item in items if item["code"] == "MAP-REVIEW"]) == 300
+
+
+def test_due_reader_leaving_early_exits_0(make_workbook):
+    residents = [{**BASE_RESIDENT, "Resident ID": f"R{number}"} for number in range(1, 2001)]
+    path = make_workbook(residents=residents)
+    process = subprocess.Popen([sys.executable, "-m", "toolkit", "due", str(path), "--as-of", AS_OF],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first_line = process.stdout.readline()
+    process.stdout.close()
+    stderr = process.stderr.read()
+    process.stderr.close()
+    assert process.wait(timeout=120) == 0
+    assert first_line.startswith(b"Due items for")
+    assert b"Traceback" not in stderr
+    assert stderr == b""
