@@ -69,22 +69,13 @@ class Record(dict):
     __ne__ = object.__ne__
     __hash__ = object.__hash__
 
-    def __init__(self, table: Table, row: int, parsed: dict | None = None, raw: tuple | None = None):
-        super().__init__(parsed or ())
-        self.table = table
-        self.row = row  # Excel row number, 1-based
-        # The cell values as read, in the order of table.columns, for messages.
-        self.raw: tuple = () if raw is None else raw
-
-    @classmethod
-    def from_pairs(cls, table: Table, row: int, pairs, raw: tuple) -> Record:
-        """Return a record of (column name, parsed value) pairs, skipping the Python-level __init__."""
-        record = dict.__new__(cls)
-        dict.update(record, pairs)
-        record.table = table
-        record.row = row
-        record.raw = raw
-        return record
+    # The reader builds each record as Record(pairs of column name and value) and
+    # then sets table, row (the Excel row number, 1-based) and raw (the cell
+    # values as read, in the order of table.columns, for messages). Leaving out
+    # a Python __init__ keeps that at C speed.
+    table: Table
+    row: int
+    raw: tuple
 
     def __bool__(self) -> bool:
         return True
@@ -562,14 +553,16 @@ def _read_rows(reader: _Reader, grid: list[list], first_row: int, unsaved_formul
     records: list[Record | None] = []
     keep = records.append
     found = table.records.append
-    from_pairs = Record.from_pairs
     row = first_row
     for parsed, raw in zip(zip(*parsed_columns), zip(*raw_columns)):
         row += 1
         if all(map(_is_blank, raw)):  # stops at the first filled cell, usually the first
             keep(None)
             continue
-        record = from_pairs(table, row, zip(names, parsed), raw)
+        record = Record(zip(names, parsed))
+        record.table = table
+        record.row = row
+        record.raw = raw
         keep(record)
         found(record)
 
