@@ -52,6 +52,11 @@ def clean_text(value: object) -> str:
     Whole numbers read back as floats (``1007.0``) are written without the
     decimal part, so an ID typed as a number reads as typed.
     """
+    if type(value) is str:  # most cells, so tested first
+        text = value
+        if "\n" not in text and "\r" not in text and "  " not in text and not _UNUSUAL_SPACE.search(text):
+            return text.strip()
+        return _clean_lines(text)
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -67,6 +72,11 @@ def clean_text(value: object) -> str:
     text = str(value)
     if "\n" not in text and "\r" not in text and "  " not in text and not _UNUSUAL_SPACE.search(text):
         return text.strip()
+    return _clean_lines(text)
+
+
+def _clean_lines(text: str) -> str:
+    """Return text with repeated and unusual spaces made single, line by line, and empty lines dropped."""
     lines = [_SPACES.sub(" ", line).strip() for line in text.replace("\r\n", "\n").split("\n")]
     return "\n".join(line for line in lines if line) if len(lines) > 1 else lines[0]
 
