@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from json.encoder import encode_basestring as _quote
 from itertools import groupby
+from json.encoder import encode_basestring as _quote
+from typing import TYPE_CHECKING
 
-from toolkit.due import DueItem
 from toolkit.problems import Problem, count_by_severity
+
+if TYPE_CHECKING:  # imported for annotations only, so `check` does not load the due rules
+    from toolkit.due import DueItem
 
 
 def format_moment(moment: dt.datetime | None) -> str:
