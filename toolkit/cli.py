@@ -157,6 +157,11 @@ def launch() -> None:
     the command's exit status. Other commands end the usual way, so their
     clean-up at exit (pool workers, log files) runs as always.
     """
+    # A reading thread that finishes its part of a sheet outside the GIL waits up
+    # to this interval for the main thread to hand the GIL back. 1 ms instead of
+    # the default 5 ms made check about 2 to 3 percent quicker on the benchmark
+    # workbooks (median of 15 runs at 1,000 residents, of 3 at 5,000).
+    sys.setswitchinterval(0.001)
     try:
         main(prog_name="handoff")
         status = 0
