@@ -84,3 +84,26 @@ def test_documents_rendered_in_pool_match_serial(make_workbook, tmp_path):
         assert f"Resident Number{number}" in text
         others = [n for n in range(1, 13) if str(n) != number]
         assert not any(f"Resident Number{n}\n" in text + "\n" for n in others)
+
+
+def test_reading_reports_each_sheet_then_checks(make_workbook):
+    import datetime as dt
+
+    from toolkit.facility import load_facility
+
+    calls = []
+    load_facility(make_workbook(), dt.datetime(2026, 12, 4, 9), progress=lambda *call: calls.append(call))
+    # The factory writes Residents, Contacts and Authorization Map; Settings is read
+    # first on its own, so there are three sheet steps and one for the checks.
+    assert calls == [(1, 4, "Reading workbook"), (2, 4, "Reading workbook"), (3, 4, "Reading workbook"),
+                     (4, 4, "Reading workbook")]
+
+
+def test_reading_draws_bar_on_terminal(make_workbook):
+    import datetime as dt
+
+    from toolkit.facility import load_facility
+
+    stream = io.StringIO()
+    load_facility(make_workbook(), dt.datetime(2026, 12, 4, 9), progress=TerminalProgress(stream, delay=0))
+    assert stream.getvalue().endswith("\rReading workbook     [##############################] 4/4\n")

@@ -102,18 +102,21 @@ def now_utc() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def load(workbook: str, as_of: str | None, warn: bool = False, prepare_calendar: bool = False):
+def load(workbook: str, as_of: str | None, warn: bool = False, prepare_calendar: bool = False,
+         quiet: bool = False):
     """Load and check the workbook at the given or current moment.
 
     With ``warn``, problems that change what the command can see (the
     workbook open in Excel, an optional sheet missing) are repeated on
     stderr, since commands other than ``check`` do not list problems.
     ``prepare_calendar`` is for commands that work out due items (see
-    ``load_facility``).
+    ``load_facility``). Reading a large workbook shows a progress bar on a
+    terminal unless ``quiet``.
     """
     from toolkit.facility import load_facility
 
-    facility = load_facility(workbook, parse_as_of(as_of) or now_utc(), prepare_calendar=prepare_calendar)
+    facility = load_facility(workbook, parse_as_of(as_of) or now_utc(), prepare_calendar=prepare_calendar,
+                             progress=terminal_progress(quiet))
     if warn:
         for problem in facility.problems:
             renamed_sheet = problem.code == "SHEET-MISSING" and "Did you mean" in problem.message
@@ -276,9 +279,10 @@ def init(file: str, force: bool) -> None:
 @click.option("--annotate", type=click.Path(dir_okay=False), metavar="OUT.xlsx",
               help="Also write a copy of the workbook with problem cells highlighted and explained.")
 @output_option
+@quiet_option
 @collection_paused
 def check(workbook: str, as_of: str | None, output_format: str, max_problems: int | None,
-          annotate: str | None, output: str | None) -> None:
+          annotate: str | None, output: str | None, quiet: bool) -> None:
     """List the problems in WORKBOOK, with the sheet and cell of each.
 
     Exit status 0 when there are no errors (warnings allowed), 1 when there are
@@ -293,7 +297,7 @@ def check(workbook: str, as_of: str | None, output_format: str, max_problems: in
         raise click.UsageError("--format xlsx writes a workbook: give its file name with -o/--output.")
     check_output_path(output, workbook)
     check_output_path(annotate, workbook)
-    facility = load(workbook, as_of)
+    facility = load(workbook, as_of, quiet=quiet)
     name = Path(workbook).name
     if output_format == "json":
         emit(report.problems_json(name, facility.as_of, facility.problems), output)
@@ -325,9 +329,10 @@ def check(workbook: str, as_of: str | None, output_format: str, max_problems: in
 @click.option("--previous", type=click.Path(dir_okay=False, exists=True), metavar="OLD.ics",
               help="With --format ics: last week's file, so items no longer due are sent as cancelled.")
 @output_option
+@quiet_option
 @collection_paused
 def due(workbook: str, as_of: str | None, horizon: int | None, owner: str | None, output_format: str,
-        previous: str | None, output: str | None) -> None:
+        previous: str | None, output: str | None, quiet: bool) -> None:
     """List what is overdue, due soon or unscheduled in WORKBOOK.
 
     Exits 0 whatever it finds; 2 when the workbook cannot be read or a
@@ -345,7 +350,7 @@ def due(workbook: str, as_of: str | None, horizon: int | None, owner: str | None
     if previous and output_format != "ics":
         raise click.UsageError("--previous is the last calendar file, so it needs --format ics.")
     check_output_path(output, workbook)
-    facility = load(workbook, as_of, warn=True, prepare_calendar=True)
+    facility = load(workbook, as_of, warn=True, prepare_calendar=True, quiet=quiet)
     require_sheets(facility)
     if horizon is None:
         horizon = int(facility.settings.number("Due soon horizon (days)"))
@@ -416,7 +421,7 @@ def docs(workbook: str, out_dir: str, kinds: tuple[str, ...], residents: tuple[s
     from toolkit.pack import DOCUMENT_KINDS, FOLDER_OF_KIND, PARTNER_KINDS, partner_folder_name, require_sheets, \
         staging_folder, write_documents
 
-    facility = load(workbook, as_of, warn=True, prepare_calendar=True)
+    facility = load(workbook, as_of, warn=True, prepare_calendar=True, quiet=quiet)
     require_sheets(facility)
     if not kinds or "all" in kinds:
         selected = PARTNER_KINDS if partner else DOCUMENT_KINDS
@@ -512,7 +517,7 @@ def run(workbook: str, out_dir: str, as_of: str | None, horizon: int | None, tem
     from toolkit.pack import ONE_PAGER_FOLDER, write_weekly_pack
     from toolkit.report import format_moment
 
-    facility = load(workbook, as_of, warn=True, prepare_calendar=True)
+    facility = load(workbook, as_of, warn=True, prepare_calendar=True, quiet=quiet)
     summary = write_weekly_pack(facility, Path(out_dir), horizon, Path(templates_dir) if templates_dir else None,
                                 pdf=pdf, progress=terminal_progress(quiet))
     click.echo(f"{facility.settings.facility_name}: weekly pack as of {format_moment(facility.as_of)}")

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from toolkit import schema, values
 from toolkit.problems import ERROR, WARNING, Problem, column_letter
+from toolkit.progress import ProgressCallback, no_progress
 from toolkit.workbook import RawWorkbook, read_workbook
 
 HEADER_SEARCH_ROWS = 10
@@ -748,7 +749,7 @@ def _reading_order(sheet_name: str) -> int | None:
 
 def load_facility(
     path: str | Path | RawWorkbook, as_of: dt.datetime | dt.date | None = None, *,
-    prepare_calendar: bool = False,
+    prepare_calendar: bool = False, progress: ProgressCallback = no_progress,
 ) -> Facility:
     """Read, parse and check a facility workbook.
 
@@ -759,9 +760,10 @@ def load_facility(
 
     With ``prepare_calendar``, for callers that go on to work out due items,
     the holiday calendar is loaded in the background while the sheets are read.
+    ``progress`` is called as each sheet is read and when the checks are done.
     """
     with collector_paused():
-        return _load(path, as_of, prepare_calendar)
+        return _load(path, as_of, prepare_calendar, progress)
 
 
 def _prepare_calendar(setting: str) -> None:
@@ -771,7 +773,8 @@ def _prepare_calendar(setting: str) -> None:
     calendar_problem(setting)  # an unusable calendar is reported by the Settings check, not here
 
 
-def _load(path: str | Path | RawWorkbook, as_of: dt.datetime | dt.date | None, prepare_calendar: bool) -> Facility:
+def _load(path: str | Path | RawWorkbook, as_of: dt.datetime | dt.date | None, prepare_calendar: bool,
+          progress: ProgressCallback) -> Facility:
     raw = path if isinstance(path, RawWorkbook) else read_workbook(path, first=_reading_order)
     problems: list[Problem] = []
     found, sheet_problems = _find_sheets(raw)
@@ -788,7 +791,8 @@ def _load(path: str | Path | RawWorkbook, as_of: dt.datetime | dt.date | None, p
     in_order_read = getattr(raw.sheets, "in_order_read", None)
     sheet_names = list(declared_of) if in_order_read is None else in_order_read(list(declared_of))
     read: dict[str, Table] = {}
-    for sheet_name in sheet_names:
+    steps = len(declared_of) + 1  # each sheet, then the checks
+    for done, sheet_name in enumerate(sheet_names, start=1):
         declared = declared_of[sheet_name]
         read[declared.name] = _read_table(
             declared, sheet_name, raw.sheets[sheet_name], settings.day_first,
@@ -796,6 +800,7 @@ def _load(path: str | Path | RawWorkbook, as_of: dt.datetime | dt.date | None, p
         )
         if hasattr(raw.sheets, "release"):
             raw.sheets.release(sheet_name)
+        progress(done, steps, "Reading workbook")
     # Tables keep the declared order, whichever sheet was ready first.
     tables = {
         declared.name: read.get(declared.name) or _read_table(declared, None, None, False, problems)
@@ -817,6 +822,7 @@ def _load(path: str | Path | RawWorkbook, as_of: dt.datetime | dt.date | None, p
     from toolkit.checks import run_checks
 
     run_checks(facility)
+    progress(steps, steps, "Reading workbook")
     return facility
 
 
