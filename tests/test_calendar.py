@@ -114,3 +114,10 @@ def test_known_calendars_have_no_problem(cache):
     assert calendar_problem("US-OH") is None
     assert calendar_problem("none") is None
     assert (cache / "holidays-US-OH.json").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_pipe_in_place_of_cache_file_is_ignored(cache):
+    cache.mkdir()
+    os.mkfifo(cache / "holidays-US.json")
+    assert dt.date(2026, 11, 26) in HolidayDates("US").of_year(2026)

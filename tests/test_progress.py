@@ -107,3 +107,24 @@ def test_reading_draws_bar_on_terminal(make_workbook):
     stream = io.StringIO()
     load_facility(make_workbook(), dt.datetime(2026, 12, 4, 9), progress=TerminalProgress(stream, delay=0))
     assert stream.getvalue().endswith("\rReading workbook     [##############################] 4/4\n")
+
+
+def test_error_starts_after_unfinished_bar():
+    from toolkit.progress import end_progress_line
+
+    stream = io.StringIO()
+    bar = TerminalProgress(stream, delay=0)
+    bar(1, 4, "Reading workbook")
+    end_progress_line()
+    assert stream.getvalue().endswith("1/4\n")
+    end_progress_line()  # nothing left to end
+    assert stream.getvalue().count("\n") == 1
+
+
+def test_finished_bar_needs_no_extra_line():
+    from toolkit.progress import end_progress_line
+
+    stream = io.StringIO()
+    TerminalProgress(stream, delay=0)(4, 4, "Reading workbook")
+    end_progress_line()
+    assert stream.getvalue().count("\n") == 1

@@ -4,9 +4,9 @@ The holidays package lists each country's holidays. Importing it and building
 the US calendar took 0.2 s in a measured run, longer than the due rules take
 on a 1,000-resident workbook, and the dates never change for a given version
 of the package. So the holiday dates of each calendar are kept, year by year,
-in a small JSON file in the cache folder (see ``cache_folder``), and the
-package is imported only for a calendar or a year the file does not contain,
-or after the package is upgraded.
+in a small JSON file in the cache folder (see ``cache_folder``). The package
+is imported only for a calendar or a year the file does not contain, or after
+the package is upgraded.
 """
 
 from __future__ import annotations
@@ -98,6 +98,8 @@ class HolidayDates:
     def _read_cache(self) -> dict[str, list[str]]:
         """Return the cached dates by year, or nothing when the file is missing, unreadable or outdated."""
         try:
+            if not self._cache_file.is_file():  # missing, or a folder, pipe or device in its place
+                return {}
             content = json.loads(self._cache_file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             return {}

@@ -17,8 +17,8 @@ from pathlib import Path
 import click
 
 from toolkit import __version__
-from toolkit.errors import HandoffError
-from toolkit.progress import terminal_progress
+from toolkit.errors import HandoffError, OutputError
+from toolkit.progress import end_progress_line, terminal_progress
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -54,20 +54,24 @@ class HandoffGroup(click.Group):
         except HandoffError as error:
             if ctx.obj and ctx.obj.get("debug"):
                 raise
+            end_progress_line()
             click.echo(f"Error: {error}", err=True)
             ctx.exit(error.exit_code)
         except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException):
             raise
         except KeyboardInterrupt:
+            end_progress_line()
             click.echo("Interrupted.", err=True)
             ctx.exit(130)
         except BrokenPipeError:
-            # The reader of our output went away (e.g. `handoff due ... | head`): stop quietly.
+            # The reader of our output went away (e.g. `handoff due ... | head`): stop quietly,
+            # with the status the command had already decided on (check: 1 when there are errors).
             sys.stderr.close()
-            ctx.exit(EXIT_OK)
+            ctx.exit((ctx.obj or {}).get("status", EXIT_OK))
         except Exception as error:  # the last guard: users never see a traceback without --debug
             if ctx.obj and ctx.obj.get("debug"):
                 raise
+            end_progress_line()
             click.echo(
                 f"Error: unexpected failure ({type(error).__name__}). Run again with --debug for details.",
                 err=True,
@@ -178,6 +182,8 @@ def launch() -> None:
         print(status, file=sys.stderr)
         status = 1
     for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # started with the stream closed (`handoff due ... >&-`)
+            continue
         try:
             stream.flush()
         except (OSError, ValueError):  # the reader went away (`handoff due ... | head`), or the stream was closed
@@ -207,13 +213,21 @@ def emit(text, output: str | None) -> None:
     else:
         # Joined a few thousand pieces at a time: one click.echo per piece took longer than making them.
         batch: list[str] = []
-        for piece in pieces:
-            batch.append(piece)
-            if len(batch) == 2000:
+        try:
+            for piece in pieces:
+                batch.append(piece)
+                if len(batch) == 2000:
+                    click.echo("".join(batch), nl=False)
+                    batch.clear()
+            if batch:
                 click.echo("".join(batch), nl=False)
-                batch.clear()
-        if batch:
-            click.echo("".join(batch), nl=False)
+        except BrokenPipeError:
+            raise
+        except OSError as error:  # a full disk or a failing device behind standard output
+            raise OutputError(
+                f"Cannot write the report to standard output ({error.strerror or error}). "
+                "Free some space, or write the report to a file with -o."
+            ) from None
 
 
 as_of_option = click.option(
@@ -298,6 +312,9 @@ def check(workbook: str, as_of: str | None, output_format: str, max_problems: in
     check_output_path(output, workbook)
     check_output_path(annotate, workbook)
     facility = load(workbook, as_of, quiet=quiet)
+    errors, _ = count_by_severity(facility.problems)
+    status = EXIT_PROBLEMS if errors else EXIT_OK
+    click.get_current_context().obj["status"] = status  # kept if the reader of the report goes away
     name = Path(workbook).name
     if output_format == "json":
         emit(report.problems_json(name, facility.as_of, facility.problems), output)
@@ -313,8 +330,7 @@ def check(workbook: str, as_of: str | None, output_format: str, max_problems: in
         if Path(annotate).resolve() == Path(workbook).resolve():
             raise HandoffError("--annotate must name a new file; the workbook itself is never changed.")
         annotate_workbook(Path(workbook), Path(annotate), facility.problems)
-    errors, _ = count_by_severity(facility.problems)
-    sys.exit(EXIT_PROBLEMS if errors else EXIT_OK)
+    sys.exit(status)
 
 
 @main.command()

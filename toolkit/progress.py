@@ -25,6 +25,22 @@ def no_progress(done: int, total: int, label: str = "") -> None:
     """Ignore progress; the default for library calls."""
 
 
+# The bar drawn last and not yet finished, if any, so an error message can start on a new line.
+_unfinished: TerminalProgress | None = None
+
+
+def end_progress_line() -> None:
+    """End an unfinished progress bar's line, so the next message starts on a line of its own."""
+    global _unfinished
+    if _unfinished is not None:
+        try:
+            _unfinished.stream.write("\n")
+            _unfinished.stream.flush()
+        except (OSError, ValueError):  # the stream is gone; there is no line to end
+            pass
+        _unfinished = None
+
+
 class TerminalProgress:
     """Draws ``label [#####.....] done/total`` on one line of stderr."""
 
@@ -47,9 +63,11 @@ class TerminalProgress:
         self.drawn = True
         filled = BAR_WIDTH if total <= 0 else int(BAR_WIDTH * done / total)
         bar = "#" * filled + "." * (BAR_WIDTH - filled)
+        global _unfinished
         self.stream.write(f"\r{label:<20} [{bar}] {done}/{total}")
         if finished:
             self.stream.write("\n")
+        _unfinished = None if finished else self
         self.stream.flush()
 
 

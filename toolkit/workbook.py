@@ -222,12 +222,20 @@ def read_workbook(path: str | Path, first: Callable[[str], int] | None = None) -
     try:
         book = CalamineWorkbook.from_path(str(path))
         names = list(book.sheet_names)
+        if len(set(names)) < len(names):
+            repeated = next(name for name in names if names.count(name) > 1)
+            raise _refuse(
+                path, f'the workbook lists two sheets named "{repeated}", which Excel does not allow, so the file '
+                "is damaged. Restore it from a backup or re-save it in Excel."
+            )
         with zipfile.ZipFile(path) as archive:
             date1904 = _uses_1904_dates(archive)
     except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
         raise _refuse(
             path, "the file is damaged or incomplete. Restore it from a backup or re-save it in Excel."
         ) from None
+    except WorkbookUnreadable:
+        raise
     except Exception as error:  # calamine raises its own error types for each format fault
         raise _unreadable(path, error) from None
 
@@ -266,7 +274,7 @@ def read_workbook(path: str | Path, first: Callable[[str], int] | None = None) -
         except WorkbookUnreadable:
             raise
         except Exception as error:  # calamine raises its own error types for each format fault
-            raise _unreadable(path, error) from None
+            raise _unreadable(path, error, name) from None
 
     def size(name: str) -> int:
         entry = sheet_entries.get(name)
@@ -294,8 +302,11 @@ def read_workbook(path: str | Path, first: Callable[[str], int] | None = None) -
                 else:
                     name = pending.popleft()
             future = futures[name]
-            if not future.set_running_or_notify_cancel():
-                continue  # released before it was read
+            try:
+                if not future.set_running_or_notify_cancel():
+                    continue  # released before it was read
+            except RuntimeError:
+                continue  # NOTE: only a name listed twice gets here, and such workbooks are refused above
             try:
                 future.set_result(load(name))
             except Exception as error:  # raised again where the caller looks the sheet up
@@ -323,9 +334,15 @@ def _uses_1904_dates(archive: zipfile.ZipFile) -> bool:
         return False
 
 
-def _unreadable(path: Path, error: Exception) -> WorkbookUnreadable:
-    reason = str(error).splitlines()[0] if str(error) else type(error).__name__
-    return _refuse(path, f"the workbook cannot be read ({reason}). Re-save it in Excel or LibreOffice as .xlsx.")
+def _unreadable(path: Path, error: Exception, sheet: str | None = None) -> WorkbookUnreadable:
+    """Return the error for a file calamine cannot read.
+
+    calamine's own message can quote a cell's contents, such as a resident's
+    name in a cell marked as an error value, so it is not repeated.
+    """
+    where = f'sheet "{sheet}" of the workbook' if sheet else "the workbook"
+    return _refuse(path, f"{where} cannot be read: the file is damaged or was written by a program that does "
+                         "not follow the .xlsx format. Re-save it in Excel or LibreOffice as .xlsx.")
 
 
 # python-calamine returns a datetime for every date cell whose value has a time

@@ -55,11 +55,15 @@ _MAIN_NS = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 _RELATIONSHIP_NS = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PACKAGE_RELATIONSHIP_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
-# A cell reference with a column of two or three letters (column AA or beyond).
-_WIDE_REFERENCE = re.compile(rb' r="[A-Z]{2}')
+# A cell reference with a column of two or more letters (column AA or beyond), or
+# a row or cell reference with a row number of seven digits or more (row 1,000,000
+# or beyond).
+_FAR_REFERENCE = re.compile(rb' r="(?:[A-Z]{2}|[A-Z]*\d{7})')
 # A cell tag that is not empty: <c r="B7" s="2"> followed by a value, not </c>.
 _FILLED_CELL = re.compile(rb'<(?:\w+:)?c\s([^>]*?)(?<!/)>(?!\s*</(?:\w+:)?c>)')
-_REFERENCE = re.compile(rb'(?:^|\s)r="([A-Z]{1,3})(\d{1,7})"')
+_REFERENCE = re.compile(rb'(?:^|\s)r="([A-Z]+)(\d+)"')
+# A row tag's number: <row r="1048576" ...>.
+_ROW_NUMBER = re.compile(rb'<(?:\w+:)?row\s[^>]*?\br="(\d+)"')
 
 
 def _damaged(path: Path, detail: str) -> WorkbookUnreadable:
@@ -202,14 +206,17 @@ def _sheet_names_by_part(path: Path, archive: zipfile.ZipFile, handle: BinaryIO)
 def _check_sheet_extent(path: Path, sheet_name: str, data: bytes | bytearray) -> None:
     """Raise WorkbookUnreadable when a sheet's dense grid from A1 would exceed MAX_SHEET_CELLS.
 
-    Only a sheet with a value in column AA or beyond can exceed the cap (see
-    MAX_SHEET_CELLS), so the cell-by-cell scan runs only for such sheets.
+    Only a sheet with a value in column AA or beyond, or in row 1,000,000 or
+    beyond, can exceed the cap (see MAX_SHEET_CELLS), so the cell-by-cell scan
+    runs only for such sheets.
     """
     # Rows with no r attribute are numbered in order, so a flood of them is counted directly.
     if data.count(b"<row") > EXCEL_MAX_ROWS + 1:  # the +1 allows for a <rowBreaks> element
         raise _damaged(path, f'sheet "{sheet_name}" has more rows than Excel allows')
-    if _WIDE_REFERENCE.search(data) is None:
+    if _FAR_REFERENCE.search(data) is None:
         return
+    if any(len(number) > 7 or int(number) > EXCEL_MAX_ROWS for number in _ROW_NUMBER.findall(data)):
+        raise _damaged(path, f'sheet "{sheet_name}" has a row beyond the last row Excel allows')
 
     last_row = last_column = 0
     last_row_cell = last_column_cell = ""
@@ -217,8 +224,11 @@ def _check_sheet_extent(path: Path, sheet_name: str, data: bytes | bytearray) ->
         reference = _REFERENCE.search(match.group(1))
         if reference is None:
             continue
-        column = _column_number(reference.group(1))
-        row = int(reference.group(2))
+        letters, digits = reference.groups()
+        if len(letters) > 3 or len(digits) > 7:
+            raise _damaged(path, f'sheet "{sheet_name}" has a cell beyond the last row or column Excel allows')
+        column = _column_number(letters)
+        row = int(digits)
         if column > last_column:
             last_column, last_column_cell = column, f"{reference.group(1).decode()}{row}"
         if row > last_row:
