@@ -484,9 +484,9 @@ def test_collector_paused_restores_state():
     assert gc.isenabled()
     with collector_paused():
         assert not gc.isenabled()
-        kept = [{"row": number} for number in range(1000)]
+        rows = [{"row": number} for number in range(1000)]
     assert gc.isenabled()
-    assert kept[999] == {"row": 999}
+    assert rows[999] == {"row": 999}
     gc.disable()
     try:
         with collector_paused():

@@ -302,11 +302,8 @@ def read_workbook(path: str | Path, first: Callable[[str], int] | None = None) -
                 else:
                     name = pending.popleft()
             future = futures[name]
-            try:
-                if not future.set_running_or_notify_cancel():
-                    continue  # released before it was read
-            except RuntimeError:
-                continue  # NOTE: only a name listed twice gets here, and such workbooks are refused above
+            if not future.set_running_or_notify_cancel():
+                continue  # released before it was read
             try:
                 future.set_result(load(name))
             except Exception as error:  # raised again where the caller looks the sheet up
