@@ -538,3 +538,15 @@ def test_one_or_two_reading_threads_agree(make_workbook, monkeypatch):
         ))
     assert results[0] == results[1]
     assert any(problem["code"] == "REF-UNKNOWN" for problem in results[0][0])
+
+
+def test_sheet_without_rows_is_present(make_workbook):
+    from conftest import header_grid
+
+    path = make_workbook(grids={"Authorization Map": header_grid("Authorization Map")}, escalations=[])
+    facility = load_facility(path, dt.datetime(2026, 12, 4, 9))
+    assert facility.tables["Authorization Map"].present
+    assert "Resident ID" in facility.tables["Authorization Map"].columns
+    assert len(facility.tables["Authorization Map"]) == 0
+    assert facility.tables["Escalations"].present
+    assert facility.missing_required_sheets == []

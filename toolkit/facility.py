@@ -803,7 +803,8 @@ def _load(path: str | Path | RawWorkbook, as_of: dt.datetime | dt.date | None, p
         progress(done, steps, "Reading workbook")
     # Tables keep the declared order, whichever sheet was ready first.
     tables = {
-        declared.name: read.get(declared.name) or _read_table(declared, None, None, False, problems)
+        declared.name: read[declared.name] if declared.name in read else _read_table(declared, None, None, False,
+                                                                                     problems)
         for declared in schema.SHEETS
         if declared is not schema.SETTINGS
     }
