@@ -256,6 +256,14 @@ class Figure:
         return str(self.numerator) if self.numerator else NO_EVENTS
 
 
+def _find_figure(figures: list[Figure], key: str, group: str) -> Figure:
+    """Return the figure of ``key`` for ``group`` among ``figures``; raise KeyError when there is none."""
+    for candidate in figures:
+        if candidate.key == key and candidate.group == group:
+            return candidate
+    raise KeyError((key, group))
+
+
 @dataclass
 class ScopeResult:
     """The figures of one facility, or of all facilities together, for the period and each month."""
@@ -266,10 +274,7 @@ class ScopeResult:
 
     def figure(self, key: str, group: str = "") -> Figure:
         """Return the figure of ``key`` for ``group`` ("" for the whole measure)."""
-        for candidate in self.figures:
-            if candidate.key == key and candidate.group == group:
-                return candidate
-        raise KeyError((key, group))
+        return _find_figure(self.figures, key, group)
 
 
 @dataclass
@@ -284,10 +289,8 @@ class MonthResult:
         return f"{self.month:%b %Y}"
 
     def figure(self, key: str, group: str = "") -> Figure:
-        for candidate in self.figures:
-            if candidate.key == key and candidate.group == group:
-                return candidate
-        raise KeyError((key, group))
+        """Return the month's figure of ``key`` for ``group`` ("" for the whole measure)."""
+        return _find_figure(self.figures, key, group)
 
 
 @dataclass
