@@ -159,11 +159,26 @@ class HolidayDates:
                     os.unlink(temporary)
 
 
+def holiday_dates(setting: str) -> HolidayDates:
+    """Return the holiday dates of a Holidays setting, shared within the process.
+
+    The Settings check, the background preparation and the due rules of one
+    run all ask for the same calendar, so the cache file is read once.
+    """
+    return _shared_dates(setting.strip().upper(), cache_folder())
+
+
+@functools.lru_cache(maxsize=16)
+def _shared_dates(setting: str, folder: Path | None) -> HolidayDates:
+    # The cache folder is part of the key, so a changed HANDOFF_CACHE_DIR gets its own dates.
+    return HolidayDates(setting)
+
+
 def calendar_problem(setting: str) -> str | None:
     """Return why a Holidays setting names no usable calendar, or None when it does."""
     if setting.strip().casefold() == "none":
         return None
-    dates = HolidayDates(setting)
+    dates = holiday_dates(setting)
     if dates.is_known():
         return None
     try:
@@ -177,7 +192,7 @@ class BusinessCalendar:
     """Counts business days, skipping weekends and the configured holidays."""
 
     def __init__(self, setting: str):
-        self.holidays = None if setting.strip().casefold() == "none" else HolidayDates(setting)
+        self.holidays = None if setting.strip().casefold() == "none" else holiday_dates(setting)
         # Many rows share a start date, so results are kept per start date and count.
         self._added: dict[tuple[dt.date, int], dt.date] = {}
 
