@@ -25,7 +25,9 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from toolkit.errors import WorkbookUnreadable
-from toolkit.xlsx_package import check_package, unpack_sheet
+from toolkit.sheet_scan import (HelperScans, SheetScan, date_only_cells, helper_allowed, scan_here,
+                                style_attribute)
+from toolkit.xlsx_package import check_package
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -246,11 +248,26 @@ def read_workbook(path: str | Path, first: Callable[[str], int] | None = None) -
     styles: list[set[int] | None] = []
     styles_lock = threading.Lock()
 
+    def date_only_styles() -> set[int]:
+        with styles_lock:
+            if not styles:
+                with zipfile.ZipFile(path) as archive:
+                    styles.append(_date_only_styles_or_none(archive))
+            return styles[0]
+
     def load(name: str) -> tuple[list[list], set[tuple[int, int]]]:
         try:
             entry = sheet_entries.get(name)
-            # Unpacked and checked first, so calamine never reads a part that would not stay bounded.
-            data = None if entry is None else unpack_sheet(path, entry, name)
+            # Scanned first, so calamine never reads a part that would not stay bounded.
+            found = helper.result(name) if helper is not None else None
+            if entry is None:
+                scan = SheetScan(set(), None, None)
+            elif found is None:
+                scan = scan_here(path, entry, name)
+            elif found[0] == "refused":
+                raise WorkbookUnreadable(found[1])
+            else:
+                scan = SheetScan(found[1], found[2], None)
             try:
                 reader = books.get_nowait()
             except queue.Empty:
@@ -259,14 +276,11 @@ def read_workbook(path: str | Path, first: Callable[[str], int] | None = None) -
                 grid = reader.get_sheet_by_name(name).to_python(skip_empty_area=False)
             finally:
                 books.put(reader)
-            if data is None:
-                return grid, set()
-            with styles_lock:
-                if not styles:
-                    with zipfile.ZipFile(path) as archive:
-                        styles.append(_date_only_styles_or_none(archive))
-            _drop_hidden_times(data, styles[0], grid)
-            return grid, _find_unsaved_formulas(data)
+            if scan.date_only_cells is not None:
+                _keep_dates_only(grid, scan.date_only_cells)
+            elif scan.data is not None:
+                _drop_hidden_times(scan.data, date_only_styles(), grid)
+            return grid, scan.formulas_without_result
         except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
             raise _refuse(
                 path, "the file is damaged or incomplete. Restore it from a backup or re-save it in Excel."
@@ -286,9 +300,13 @@ def read_workbook(path: str | Path, first: Callable[[str], int] | None = None) -
         ranked = [name for name in names if first(name) is not None]
         order = sorted(ranked, key=lambda name: (first(name), -size(name)))
     futures = {name: Future() for name in order}
+    small_budget = _SMALL_SHEETS_SHARE * sum(size(name) for name in order)
+    scanned = [name for name in _scan_order(order, size, small_budget) if name in sheet_entries]
+    helper = None
+    if helper_allowed(sum(size(name) for name in scanned)):
+        helper = HelperScans(path, sheet_entries, scanned, _date_only_styles_or_none)
     pending = collections.deque(order)
     pending_lock = threading.Lock()
-    small_budget = _SMALL_SHEETS_SHARE * sum(size(name) for name in order)
 
     def read_pending(starts_small: bool) -> None:
         small_taken = 0
@@ -318,6 +336,41 @@ def read_workbook(path: str | Path, first: Callable[[str], int] | None = None) -
         threading.Thread(target=read_pending, args=(index == 1,), name=f"handoff-read-{index}", daemon=True).start()
     return RawWorkbook(path=path, sheets=SheetGrids(names, futures, load), lock_file=find_lock_file(path),
                        date1904=date1904)
+
+
+# Scanning a sheet took about a third of the time calamine took to parse it.
+_SCAN_SHARE = 0.3
+_SELF_SCANNED_BYTES = 1024**2
+
+
+def _scan_order(order: list[str], size: Callable[[str], int], small_budget: float) -> list[str]:
+    """Return the order in which the helper scans the sheets, so the reading threads wait least.
+
+    Parsing time is taken to grow with a sheet's size. The two reading threads
+    are followed as ``read_pending`` runs them, the thread that has parsed
+    fewer bytes taking the next sheet. Each sheet is then scanned by when its
+    thread will want it plus its own scanning time, so small sheets wanted at
+    about the same time as a large one go first.
+
+    The sheets the first thread takes before it has parsed a megabyte are left
+    out: that thread wants them at once, and scans them itself while the main
+    thread has little to do.
+    """
+    pending = collections.deque(order)
+    parsed = [0, 0]
+    small_taken = 0
+    wanted = {}
+    while pending:
+        second = parsed[1] < parsed[0]
+        if second and small_taken + size(pending[-1]) <= small_budget:
+            name = pending.pop()
+            small_taken += size(name)
+        else:
+            name = pending.popleft()
+        if second or parsed[0] >= _SELF_SCANNED_BYTES:
+            wanted[name] = parsed[second] + _SCAN_SHARE * size(name)
+        parsed[second] += size(name)
+    return sorted(wanted, key=wanted.__getitem__)
 
 
 _DATE_1904 = re.compile(rb"<(?:\w+:)?workbookPr\b[^>]*\bdate1904=\"(?:1|true)\"")
@@ -355,8 +408,6 @@ _BUILTIN_DATE_FORMATS = frozenset({14, 15, 16, 17})
 
 _FORMAT_LITERALS = re.compile(r'"[^"]*"|\\.|[_*].')
 _FORMAT_BRACKETS = re.compile(r"\[([^\]]*)\]")
-_CELL_TAG_START = re.compile(rb"<(?:\w+:)?c\s")
-_CELL_REFERENCE = re.compile(rb'\sr="([A-Z]+)(\d+)"')
 
 
 def _format_section(format_code: str) -> str:
@@ -409,21 +460,6 @@ def _date_only_styles(archive: zipfile.ZipFile) -> set[int]:
     return styles
 
 
-def _column_index(letters: bytes) -> int:
-    index = 0
-    for letter in letters:
-        index = index * 26 + letter - 64
-    return index - 1
-
-
-def _cell_position(data: bytes, tag_start: int, tag_end: int) -> tuple[int, int] | None:
-    """Return the 0-based (row, column) named by the r attribute of the tag in ``data[tag_start:tag_end]``."""
-    reference = _CELL_REFERENCE.search(data, tag_start, tag_end)
-    if reference is None:
-        return None
-    return int(reference.group(2)) - 1, _column_index(reference.group(1))
-
-
 def _date_only_styles_or_none(archive: zipfile.ZipFile) -> set[int]:
     try:
         return _date_only_styles(archive)
@@ -435,16 +471,11 @@ def _drop_hidden_times(data: bytes, date_only: set[int], grid: list[list]) -> No
     """Replace date-times in cells formatted to show no time with their date.
 
     ``data`` is the sheet's XML and ``date_only`` the indexes of cell styles
-    whose number format shows no time.
+    whose number format shows no time. The XML is searched only when the grid
+    holds a date-time with a time of day.
     """
-    if not date_only:
-        return
-    # Searching for the style attribute alone took 5 ms on the 9 MB Escalations sheet of
-    # benchmarks/data/facility-1000.xlsx, against 110 ms for a whole-tag pattern, so each
-    # hit is checked afterwards to sit in a <c> tag.
-    styles = b"|".join(str(index).encode() for index in sorted(date_only))
-    style_attribute = re.compile(rb's="(?:' + styles + rb')"')
-    if style_attribute.search(data) is None:
+    pattern = style_attribute(date_only)
+    if pattern is None or pattern.search(data) is None:
         return  # no cell of this sheet has a date-only format
     midnight = dt.time(0)
     # The type scan runs at C speed; only sheets holding date-times are walked in Python.
@@ -452,45 +483,12 @@ def _drop_hidden_times(data: bytes, date_only: set[int], grid: list[list]) -> No
         return
     if not any(type(value) is dt.datetime and value.time() != midnight for row in grid for value in row):
         return
-    for hit in style_attribute.finditer(data):
-        start = data.rfind(b"<", 0, hit.start())
-        if not data[hit.start() - 1:hit.start()].isspace() or not _CELL_TAG_START.match(data, start):
-            continue
-        position = _cell_position(data, start, data.find(b">", hit.end()))
-        if position is None:
-            continue
-        row, column = position
+    _keep_dates_only(grid, date_only_cells(data, pattern))
+
+
+def _keep_dates_only(grid: list[list], cells) -> None:
+    """Cut each date-time at the given cells (row and column, alternating) back to its date."""
+    positions = iter(cells)
+    for row, column in zip(positions, positions):
         if row < len(grid) and column < len(grid[row]) and isinstance(grid[row][column], dt.datetime):
             grid[row][column] = grid[row][column].date()
-
-
-# A cell whose formula has no saved result: <c r="E7"><f>TODAY()</f><v></v></c>, or a
-# shared formula <f t="shared" si="0"/>, followed by an empty or absent <v>.
-# Group 2 is the empty <v>, when there is one.
-_UNSAVED_FORMULA = re.compile(
-    rb"<(?:\w+:)?c\s([^>]*[^/>])>\s*"
-    rb"<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)\s*"
-    rb"(<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*"
-    rb"</(?:\w+:)?c>"
-)
-# LibreOffice 7.4 saves a formula whose result is empty text as t="str" with an empty <v>.
-_TEXT_RESULT = re.compile(rb'(?:^|\s)t="str"')
-
-
-def _find_unsaved_formulas(data: bytes) -> set[tuple[int, int]]:
-    """Return the 0-based (row, column) of each formula cell in a sheet's XML with no saved result.
-
-    Excel and LibreOffice save each formula's result. A program that writes
-    formulas without calculating them leaves the result out, so calamine reads
-    the cell as blank.
-    """
-    cells: set[tuple[int, int]] = set()
-    if b"f>" not in data:  # every formula ends in </f> or </x:f>, or its shared master does
-        return cells
-    for match in _UNSAVED_FORMULA.finditer(data):
-        if match.group(2) is not None and _TEXT_RESULT.search(match.group(1)):
-            continue  # a saved result that is empty text, such as =IF(A2="","",A2)
-        position = _cell_position(data, match.start(1) - 1, match.end(1))
-        if position is not None:
-            cells.add(position)
-    return cells

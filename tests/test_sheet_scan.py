@@ -1,0 +1,160 @@
+"""Sheet scans give the same result in a forked helper process as in the reading threads.
+
+A helper is forked only from a process with a single thread, and only for a
+large workbook, so each case loads its workbook in a fresh Python process,
+with the helper forced on for any size, forced off, or stopping at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import BASE_RESIDENT
+DATA = Path(__file__).parent / "data"
+AS_OF = dt.datetime(2026, 12, 4, 9, 0)
+
+# Loads argv[1] with the scan done as argv[2] says and prints the outcome as JSON,
+# with the sheets whose scan came from the helper.
+LOAD = r"""
+import datetime as dt, json, os, sys
+from toolkit import sheet_scan
+from toolkit.errors import WorkbookUnreadable
+from toolkit.facility import load_facility
+
+path, mode = sys.argv[1], sys.argv[2]
+from_helper = []
+if mode == "helper":
+    sheet_scan.HELPER_MIN_BYTES = 0
+    original = sheet_scan.HelperScans.result
+
+    def result(self, name):
+        found = original(self, name)
+        if found is not None:
+            from_helper.append(name)
+        return found
+
+    sheet_scan.HelperScans.result = result
+elif mode == "helper-stops":
+    sheet_scan.HELPER_MIN_BYTES = 0
+    sheet_scan._helper = lambda *arguments: os._exit(0)
+else:
+    sheet_scan.HELPER_MIN_BYTES = float("inf")
+try:
+    facility = load_facility(path, dt.datetime(2026, 12, 4, 9))
+except WorkbookUnreadable as error:
+    print(json.dumps({"refused": str(error), "from_helper": from_helper}))
+    sys.exit()
+tables = {
+    name: [[record.row, {column: repr(value) for column, value in record.items()}] for record in table.records]
+    for name, table in facility.tables.items()
+}
+print(json.dumps({"problems": [problem.to_dict() for problem in facility.problems], "tables": tables,
+                  "from_helper": from_helper}))
+"""
+
+
+def load_in_process(path: Path, mode: str) -> dict:
+    finished = subprocess.run([sys.executable, "-c", LOAD, str(path), mode], capture_output=True, text=True,
+                              timeout=120, cwd=Path(__file__).parent.parent)
+    assert finished.returncode == 0, finished.stderr
+    return json.loads(finished.stdout)
+
+
+def all_ways(path: Path) -> dict:
+    """Load ``path`` the three ways, check they agree, and return the helper's result."""
+    by_helper = load_in_process(path, "helper")
+    here = load_in_process(path, "here")
+    helper_stops = load_in_process(path, "helper-stops")
+    assert by_helper["from_helper"], "the helper scanned no sheet"
+    assert here["from_helper"] == [] and helper_stops["from_helper"] == []
+    for result in (by_helper, here, helper_stops):
+        del result["from_helper"]
+    assert by_helper == here
+    assert helper_stops == here
+    return by_helper
+
+
+def test_date_only_format_hides_time_either_way(make_workbook):
+    escalation = {"Escalation ID": "E1", "Resident ID": "R1", "Category": "Other", "Contacted": "CM1",
+                  "Opened at": dt.datetime(2026, 12, 1, 14, 0), "Needed by": dt.datetime(2026, 12, 3, 17, 30)}
+    path = make_workbook(escalations=[escalation],
+                         formats={("Escalations", "Opened at"): "yyyy-mm-dd",
+                                  ("Escalations", "Needed by"): "yyyy-mm-dd hh:mm"})
+    result = all_ways(path)
+    (row, values), = result["tables"]["Escalations"]
+    assert row == 2
+    # The first cell shows no time, so it holds a date only; the second keeps its time.
+    assert values["Opened at"] == repr(dt.date(2026, 12, 1))
+    assert values["Needed by"] == repr(dt.datetime(2026, 12, 3, 17, 30))
+
+
+def test_whole_day_in_date_only_cell_either_way(make_workbook):
+    # With no time of day anywhere in the sheet, the helper skips the cell search.
+    path = make_workbook(residents=[{**BASE_RESIDENT, "Last transition on": dt.datetime(2026, 11, 2)}],
+                         formats={("Residents", "Last transition on"): "yyyy-mm-dd"})
+    (row, values), = all_ways(path)["tables"]["Residents"]
+    assert values["Last transition on"] == repr(dt.date(2026, 11, 2))
+
+
+def test_formula_without_result_either_way(make_workbook):
+    path = make_workbook(residents=[{**BASE_RESIDENT, "Last transition on": "=TODAY()"}])
+    result = all_ways(path)
+    formula = [(problem["code"], problem["sheet"], problem["column"]) for problem in result["problems"]
+               if problem["code"] == "VALUE-FORMULA"]
+    assert formula == [("VALUE-FORMULA", "Residents", "Last transition on")]
+
+
+@pytest.mark.parametrize("name", ["formulas-never-calculated.xlsx", "formulas-saved-by-libreoffice.xlsx",
+                                  "date-system-1904.xlsx", "hidden-sheets-and-rows.xlsx",
+                                  "libreoffice-saved.xlsx", "staff-formatting.xlsx"])
+def test_field_workbooks_read_the_same_either_way(name):
+    result = all_ways(DATA / name)
+    assert result["tables"]["Residents"], "the workbook has residents"
+
+
+def test_far_cell_refused_the_same_either_way():
+    result = all_ways(DATA / "unreadable" / "value-in-last-cell.xlsx")
+    assert "values far outside its table" in result["refused"]
+
+
+def test_row_past_excel_limit_refused_either_way(make_workbook, tmp_path):
+    from test_damaged_parts import edited, sheet_part
+
+    source = make_workbook()
+    path = edited(source, tmp_path / "far-row.xlsx", sheet_part(source, "Contacts"), "</sheetData>",
+                  '<row r="1048577"><c r="A1048577" t="inlineStr"><is><t>x</t></is></c></row></sheetData>')
+    assert "beyond the last row Excel allows" in all_ways(path)["refused"]
+
+
+# Prints whether a large workbook would get a helper, before and while another thread runs.
+THREADS = r"""
+import json, threading
+from toolkit import sheet_scan
+
+size = 10 * sheet_scan.HELPER_MIN_BYTES
+alone = sheet_scan.helper_allowed(size)
+release = threading.Event()
+other = threading.Thread(target=release.wait)
+other.start()
+beside_thread = sheet_scan.helper_allowed(size)
+release.set()
+other.join()
+print(json.dumps([alone, beside_thread, sheet_scan.helper_allowed(sheet_scan.HELPER_MIN_BYTES - 1)]))
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the helper is forked on Linux only")
+def test_helper_only_for_a_large_workbook_in_a_single_threaded_process():
+    finished = subprocess.run([sys.executable, "-c", THREADS], capture_output=True, text=True, timeout=60,
+                              check=True)
+    alone, beside_thread, small = json.loads(finished.stdout)
+    assert alone is (len(os.sched_getaffinity(0)) >= 2)
+    assert beside_thread is False
+    assert small is False

@@ -1,0 +1,257 @@
+"""Scan each worksheet's XML before python-calamine parses it.
+
+Scanning a sheet unpacks its part within the size the zip directory declares,
+refuses a sheet whose grid would not fit in memory (both in ``xlsx_package``),
+and finds two things calamine does not report: formula cells with no saved
+result, and cells whose number format shows a date without a time.
+
+The scan is regular-expression work that holds the GIL, so when the reading
+threads did it, the main thread waited while it turned rows into records. On
+Linux, a process with a single thread therefore forks a helper process that
+scans the sheets in the order they will be read and sends each result back
+through a pipe, and the scan runs on the other core. On other systems, in a
+process that already runs other threads (where forking is unsafe), for a
+small workbook, or when the helper stops early, the thread that reads a sheet
+scans it itself. Both ways give the same result.
+"""
+
+from __future__ import annotations
+
+import array
+import os
+import pickle
+import re
+import struct
+import sys
+import threading
+import zipfile
+from collections.abc import Sequence
+from concurrent.futures import Future
+from pathlib import Path
+from typing import NamedTuple
+
+from toolkit.errors import WorkbookUnreadable
+from toolkit.xlsx_package import unpack_sheet
+
+# Below this much sheet XML, forking a helper costs more than it saves.
+HELPER_MIN_BYTES = 1024**2
+
+_FRAME_SIZE = struct.Struct(">I")
+
+
+class SheetScan(NamedTuple):
+    """What the scan of one sheet found."""
+
+    # The 0-based (row, column) of each formula cell with no saved result.
+    formulas_without_result: set[tuple[int, int]]
+    # The 0-based row and column of each cell with a date-only number format, as
+    # alternating numbers; None when the scan ran here and kept ``data`` instead.
+    date_only_cells: Sequence[int] | None
+    # The sheet's XML, kept when the scan ran in this process.
+    data: bytes | None
+
+
+def scan_here(path: Path, entry: zipfile.ZipInfo, name: str) -> SheetScan:
+    """Scan a sheet in this thread, raising WorkbookUnreadable when it must not be parsed."""
+    data = unpack_sheet(path, entry, name)
+    return SheetScan(find_unsaved_formulas(data), None, data)
+
+
+# A cell whose formula has no saved result: <c r="E7"><f>TODAY()</f><v></v></c>, or a
+# shared formula <f t="shared" si="0"/>, followed by an empty or absent <v>.
+# Group 2 is the empty <v>, when there is one.
+_UNSAVED_FORMULA = re.compile(
+    rb"<(?:\w+:)?c\s([^>]*[^/>])>\s*"
+    rb"<(?:\w+:)?f\b[^>]*?(?:/>|>[^<]*</(?:\w+:)?f>)\s*"
+    rb"(<(?:\w+:)?v\s*/>|<(?:\w+:)?v>\s*</(?:\w+:)?v>)?\s*"
+    rb"</(?:\w+:)?c>"
+)
+# LibreOffice 7.4 saves a formula whose result is empty text as t="str" with an empty <v>.
+_TEXT_RESULT = re.compile(rb'(?:^|\s)t="str"')
+_CELL_TAG_START = re.compile(rb"<(?:\w+:)?c\s")
+_CELL_REFERENCE = re.compile(rb'\sr="([A-Z]+)(\d+)"')
+
+
+def _column_index(letters: bytes) -> int:
+    index = 0
+    for letter in letters:
+        index = index * 26 + letter - 64
+    return index - 1
+
+
+def _cell_position(data: bytes, tag_start: int, tag_end: int) -> tuple[int, int] | None:
+    """Return the 0-based (row, column) named by the r attribute of the tag in ``data[tag_start:tag_end]``."""
+    reference = _CELL_REFERENCE.search(data, tag_start, tag_end)
+    if reference is None:
+        return None
+    return int(reference.group(2)) - 1, _column_index(reference.group(1))
+
+
+def find_unsaved_formulas(data: bytes) -> set[tuple[int, int]]:
+    """Return the 0-based (row, column) of each formula cell in a sheet's XML with no saved result.
+
+    Excel and LibreOffice save each formula's result. A program that writes
+    formulas without calculating them leaves the result out, so calamine reads
+    the cell as blank.
+    """
+    cells: set[tuple[int, int]] = set()
+    if b"f>" not in data:  # every formula ends in </f> or </x:f>, or its shared master does
+        return cells
+    for match in _UNSAVED_FORMULA.finditer(data):
+        if match.group(2) is not None and _TEXT_RESULT.search(match.group(1)):
+            continue  # a saved result that is empty text, such as =IF(A2="","",A2)
+        position = _cell_position(data, match.start(1) - 1, match.end(1))
+        if position is not None:
+            cells.add(position)
+    return cells
+
+
+def style_attribute(date_only: set[int]) -> re.Pattern | None:
+    """Return a pattern for the style attribute of the given cell styles, or None for no styles.
+
+    Searching for the attribute alone took 5 ms on the 9 MB Escalations sheet
+    of a 1,000-resident benchmark workbook, against 110 ms for a whole-tag
+    pattern, so each hit is checked afterwards to sit in a <c> tag.
+    """
+    if not date_only:
+        return None
+    styles = b"|".join(str(index).encode() for index in sorted(date_only))
+    return re.compile(rb's="(?:' + styles + rb')"')
+
+
+# A number with a fraction that is not zero, as a value: <v>46360.375</v>. Date-times
+# are stored as day numbers, so a cell holds a time of day only if some value has
+# one, or the cell holds an ISO 8601 date-time (t="d").
+_FRACTION_VALUE = re.compile(rb"v>\s*-?\d*\.\d*[1-9]")
+
+
+def may_hold_times(data: bytes) -> bool:
+    """Return False when no cell of a sheet's XML can hold a date-time with a time of day."""
+    return b't="d"' in data or _FRACTION_VALUE.search(data) is not None
+
+
+def date_only_cells(data: bytes, pattern: re.Pattern | None) -> array.array:
+    """Return the 0-based row and column of each cell in ``pattern``'s styles, as alternating numbers."""
+    cells = array.array("q")
+    if pattern is None:
+        return cells
+    for hit in pattern.finditer(data):
+        start = data.rfind(b"<", 0, hit.start())
+        if not data[hit.start() - 1:hit.start()].isspace() or not _CELL_TAG_START.match(data, start):
+            continue
+        position = _cell_position(data, start, data.find(b">", hit.end()))
+        if position is not None:
+            cells.extend(position)
+    return cells
+
+
+def helper_allowed(total_bytes: int) -> bool:
+    """Return True when sheets of ``total_bytes`` of XML are best scanned by a forked helper.
+
+    Only on Linux with two or more cores, and only while this process runs a
+    single thread: a child forked from a threaded process may find a lock held
+    forever, and Python 3.12 warns about it.
+    """
+    if total_bytes < HELPER_MIN_BYTES or not sys.platform.startswith("linux") or threading.active_count() != 1:
+        return False
+    try:
+        if len(os.sched_getaffinity(0)) < 2:
+            return False
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"Threads:"):
+                    return int(line.split()[1]) == 1
+    except (OSError, ValueError):
+        pass
+    return False
+
+
+class HelperScans:
+    """The results of a forked helper that scans sheets in a given order.
+
+    ``result`` waits for a sheet's result. It returns None for a sheet the
+    helper did not scan (not in its list, or the helper stopped early), which
+    the caller then scans itself.
+    """
+
+    def __init__(self, path: Path, entries: dict[str, zipfile.ZipInfo], order: list[str],
+                 date_only_styles):
+        self.results: dict[str, Future] = {name: Future() for name in order}
+        read_end, write_end = os.pipe()
+        try:
+            pid = os.fork()
+        except OSError:  # no process to spare: the readers scan every sheet themselves
+            os.close(read_end)
+            os.close(write_end)
+            self.results.clear()
+            return
+        if pid == 0:  # the helper
+            os.close(read_end)
+            _helper(path, entries, order, date_only_styles, write_end)
+        os.close(write_end)
+        threading.Thread(target=self._collect, args=(pid, read_end), name="handoff-scan-results",
+                         daemon=True).start()
+
+    def result(self, name: str) -> tuple | None:
+        future = self.results.get(name)
+        return None if future is None else future.result()
+
+    def _collect(self, pid: int, read_end: int) -> None:
+        try:
+            with os.fdopen(read_end, "rb") as pipe:
+                while True:
+                    head = pipe.read(_FRAME_SIZE.size)
+                    if len(head) < _FRAME_SIZE.size:
+                        break
+                    frame = pipe.read(_FRAME_SIZE.unpack(head)[0])
+                    # The frames come from the helper forked above, which runs this same code.
+                    name, result = pickle.loads(frame)
+                    self.results[name].set_result(result)
+        except Exception:  # noqa: BLE001 - a broken pipe or frame: the readers scan what is left themselves
+            pass
+        finally:
+            for future in self.results.values():
+                if not future.done():
+                    future.set_result(None)
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+
+
+def _helper(path: Path, entries: dict[str, zipfile.ZipInfo], order: list[str], date_only_styles,
+            write_end: int) -> None:
+    """Scan each sheet in ``order``, send the results to ``write_end``, and end the process.
+
+    Each result is ("ok", formulas without result, date-only cells) or
+    ("refused", the message of WorkbookUnreadable). The helper ends without
+    running any clean-up of the parent's, and on any unexpected error simply
+    stops: the parent then scans the rest itself.
+    """
+    try:
+        null = os.open(os.devnull, os.O_RDWR)
+        for stream in (0, 1, 2):
+            os.dup2(null, stream)
+        with zipfile.ZipFile(path) as archive:
+            pattern = style_attribute(date_only_styles(archive))
+        for name in order:
+            try:
+                data = unpack_sheet(path, entries[name], name)
+                cells = array.array("q")
+                if pattern is not None and pattern.search(data) is not None and may_hold_times(data):
+                    cells = date_only_cells(data, pattern)
+                result = ("ok", find_unsaved_formulas(data), cells)
+            except WorkbookUnreadable as error:
+                result = ("refused", str(error))
+            frame = pickle.dumps((name, result), protocol=pickle.HIGHEST_PROTOCOL)
+            _write_all(write_end, _FRAME_SIZE.pack(len(frame)) + frame)
+    except BaseException:  # noqa: BLE001 - including an interrupt: the parent carries on alone
+        pass
+    finally:
+        os._exit(0)
+
+
+def _write_all(descriptor: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(descriptor, view):]
