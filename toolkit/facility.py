@@ -9,9 +9,12 @@ from an unreadable one.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import datetime as dt
+import functools
 import gc
+import itertools
 import re
 import threading
 from dataclasses import dataclass, field
@@ -491,10 +494,11 @@ _KEPT_AS_READ = {
 def _read_column(reader: _Reader, column: schema.Column, cells: tuple) -> tuple[tuple | list, list]:
     """Return a column's parsed values, and the offset and outcome of each cell that has problems.
 
-    Each distinct value is read once, its outcome kept in a memo and reused
-    for every cell holding the same value (choices, IDs and dates repeat a
-    great deal). Dates and date-times of a date column are kept without a
-    lookup, so a column of them costs almost nothing.
+    Each distinct value is read once and its outcome reused for every cell
+    holding the same value (choices, IDs and dates repeat a great deal). The
+    distinct values are found, and the parsed values looked up, at C speed.
+    Dates and date-times of a date column are kept without a lookup, so a
+    column of them costs almost nothing.
     """
     as_read = _KEPT_AS_READ.get(column.type, frozenset())
     types = set(map(type, cells))
@@ -503,42 +507,83 @@ def _read_column(reader: _Reader, column: schema.Column, cells: tuple) -> tuple[
     if bool in types:
         # True and 1.0 are equal dict keys, so a column containing booleans is keyed by type as well.
         keys = [("bool", value) if type(value) is bool else value for value in cells]
+        values_of = dict(zip(keys, cells))
     else:
         keys = cells
-    memo: dict = {}
+        values_of = None
     outcome = reader.outcome
-    if types & as_read:
-        for key, value in zip(keys, cells):
-            if type(value) not in as_read and key not in memo:
-                memo[key] = outcome(column, value)
-        parsed = [value if type(value) in as_read else memo[key].parsed for key, value in zip(keys, cells)]
-    else:
-        for key, value in zip(keys, cells):
-            if key not in memo:
-                memo[key] = outcome(column, value)
-        parsed = [result.parsed for result in map(memo.__getitem__, keys)]
+    memo = {}
+    distinct = set(keys)
+    parsed_of = {}
+    if column.type is schema.TEXT or column.type is schema.ID or column.type is schema.LIST:
+        parsed_of = _plain_texts([key for key in distinct if type(key) is str])
+        distinct.difference_update(parsed_of)
+        if column.type is schema.LIST:
+            parsed_of = {key: values.split_id_list(text) for key, text in parsed_of.items()}
+    for key in distinct:
+        value = key if values_of is None else values_of[key]
+        if type(value) in as_read:
+            parsed_of[key] = value
+        else:
+            memo[key] = result = outcome(column, value)
+            parsed_of[key] = result.parsed
+    parsed = list(map(parsed_of.__getitem__, keys))
     flagged = {key for key, result in memo.items() if result.problems}
     if not flagged:
         return parsed, []
     return parsed, [(offset, memo[key]) for offset, key in enumerate(keys) if key in flagged]
 
 
+def _plain_texts(texts: list[str]) -> dict[str, str]:
+    """Return, by text, the value read from each text cell that needs only its outer spaces removed.
+
+    These are the texts ``values.clean_text`` strips and nothing else, and
+    that are neither empty nor a placeholder, so reading them raises no
+    problem. Most cells of text and ID columns are such texts, and this reads
+    them together with one search for unusual spaces instead of one per text.
+    """
+    plain = [text for text in texts if "\n" not in text and "\r" not in text and "  " not in text]
+    if values.has_unusual_space("\x00".join(plain)):
+        plain = [text for text in plain if not values.has_unusual_space(text)]
+    stripped = list(map(str.strip, plain))
+    read = dict(zip(plain, stripped))
+    folded = set(map(str.casefold, stripped))
+    if "" in folded or not folded.isdisjoint(values.PLACEHOLDERS):
+        read = {text: value for text, value in read.items() if value and not values.is_placeholder(value)}
+    return read
+
+
+def _blank_rows(raw_columns: list[tuple]) -> set[int]:
+    """Return the offsets of the rows whose known columns are all blank.
+
+    Only rows blank in the first column can be blank, and those are found by
+    one comprehension, so the other columns are looked at for them alone.
+    """
+    first = raw_columns[0]
+    candidates = [offset for offset, value in enumerate(first)
+                  if value == "" or value is None or (type(value) is str and not value.strip())]
+    return {offset for offset in candidates if all(_is_blank(cells[offset]) for cells in raw_columns)}
+
+
 def _read_rows(reader: _Reader, grid: list[list], first_row: int, unsaved_formulas) -> None:
     """Read every data row below the header into records of the reader's table.
 
-    The work runs column by column (see ``_read_column``), and rows are
-    assembled from the parsed columns at C speed with zip. A row whose known
-    columns are all blank is skipped.
+    The work runs column by column (see ``_read_column``), and records are
+    built from the parsed columns at C speed with zip and map. A row whose
+    known columns are all blank is skipped.
     """
     table = reader.table
     rows = grid[first_row:]
     if not rows:
         return
-    width = max(map(len, rows))
-    if any(len(row) != width for row in rows):
+    lengths = set(map(len, rows))
+    width = max(lengths)
+    if len(lengths) > 1:
         rows = [row + [""] * (width - len(row)) for row in rows]
     names = list(table.columns)
     table.positions = {name: position for position, name in enumerate(names)}
+    if not names:
+        return  # no known column, so every row counts as blank
     indexes = [table.columns[name] for name in names]
     # Transposed at C speed. A declared column beyond the last cell of every row is blank.
     transposed = list(zip(*rows))
@@ -551,21 +596,17 @@ def _read_rows(reader: _Reader, grid: list[list], first_row: int, unsaved_formul
         parsed_columns.append(parsed)
         flagged_columns.append(flagged)
 
-    records: list[Record | None] = []
-    keep = records.append
-    found = table.records.append
-    row = first_row
-    for parsed, raw in zip(zip(*parsed_columns), zip(*raw_columns)):
-        row += 1
-        if all(map(_is_blank, raw)):  # stops at the first filled cell, usually the first
-            keep(None)
-            continue
-        record = Record(zip(names, parsed))
-        record.table = table
-        record.row = row
-        record.raw = raw
-        keep(record)
-        found(record)
+    count = len(rows)
+    blank = _blank_rows(raw_columns)
+    # One record per row, None for a blank row, so a row's offset finds its record.
+    records: list[Record | None] = list(map(Record, map(zip, itertools.repeat(names), zip(*parsed_columns))))
+    set_each = functools.partial(collections.deque, maxlen=0)  # runs a map for its effect
+    set_each(map(setattr, records, itertools.repeat("table"), itertools.repeat(table, count)))
+    set_each(map(setattr, records, itertools.repeat("row"), range(first_row + 1, first_row + 1 + count)))
+    set_each(map(setattr, records, itertools.repeat("raw"), zip(*raw_columns)))
+    for offset in blank:
+        records[offset] = None
+    table.records.extend(records if not blank else [record for record in records if record is not None])
 
     for name, flagged in zip(names, flagged_columns):
         for offset, outcome in flagged:

@@ -17,7 +17,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -276,6 +276,9 @@ def render_documents(templates_dir: Path | None, jobs: list[tuple[str, dict, Pat
     size = max(1, min(25, total // (workers * 4)))
     chunks = [jobs[start:start + size] for start in range(0, total, size)]
     done = 0
+    # Imported here because it loads multiprocessing, which `handoff due` does not need.
+    from concurrent.futures import ProcessPoolExecutor
+
     with ProcessPoolExecutor(max_workers=workers) as pool:
         futures = [pool.submit(_render_chunk, templates_dir, chunk) for chunk in chunks]
         try:

@@ -75,6 +75,11 @@ def clean_text(value: object) -> str:
     return _clean_lines(text)
 
 
+def has_unusual_space(text: str) -> bool:
+    """Return True when the text contains a tab or a non-breaking space, which clean_text makes plain."""
+    return _UNUSUAL_SPACE.search(text) is not None
+
+
 def _clean_lines(text: str) -> str:
     """Return text with repeated and unusual spaces made single, line by line, and empty lines dropped."""
     lines = [_SPACES.sub(" ", line).strip() for line in text.replace("\r\n", "\n").split("\n")]
@@ -256,7 +261,15 @@ _LIST_SEPARATORS = re.compile(r"[,;\n]")
 
 def parse_id_list(value: object) -> list[str]:
     """Split a list cell into IDs at commas, semicolons and line breaks."""
-    return [part.strip() for part in _LIST_SEPARATORS.split(clean_text(value)) if part.strip()]
+    return split_id_list(clean_text(value))
+
+
+def split_id_list(text: str) -> list[str]:
+    """Split cleaned text into IDs at commas, semicolons and line breaks."""
+    if "," not in text and ";" not in text and "\n" not in text:
+        text = text.strip()
+        return [text] if text else []
+    return [part.strip() for part in _LIST_SEPARATORS.split(text) if part.strip()]
 
 
 def match_choice(text: str, choices: tuple[str, ...]) -> str | None:
