@@ -1102,3 +1102,18 @@ def test_cli_missing_required_sheet(make_workbook, sheet):
     assert result.stdout == ""
     assert len(result.stderr.strip().splitlines()) == 1
     assert sheet in result.stderr
+
+
+@pytest.mark.parametrize("first", ["E1", "E2"])
+def test_both_passes_of_repeated_hour_keep_their_status(make_workbook, first):
+    # E1: 21:30 EDT is 01:30 UTC, 4 h later is 05:30 UTC, the first 01:30 of the night (EDT).
+    # E2: 22:30 EDT is 02:30 UTC, 4 h later is 06:30 UTC, the second 01:30 (EST).
+    # At 06:00 UTC (01:00 EST) the first has passed and the second has not, though both read 01:30.
+    rows = {"E1": escalation({"Opened at": dt.datetime(2026, 10, 31, 21, 30)}, "E1"),
+            "E2": escalation({"Opened at": dt.datetime(2026, 10, 31, 22, 30)}, "E2")}
+    escalations = [rows[first], rows["E2" if first == "E1" else "E1"]]
+
+    items = due_for(make_workbook, dt.datetime(2026, 11, 1, 6, 0, tzinfo=dt.timezone.utc), escalations=escalations)
+
+    status = {item.ref: item.status for item in items if item.code == "ESC-RESPONSE"}
+    assert status == {"E1": "overdue", "E2": "due soon"}

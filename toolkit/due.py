@@ -549,11 +549,17 @@ class DueRules:
         utc = dt.timezone.utc
         as_of = self.as_of.astimezone(utc)  # compared in UTC, as _elapsed does
         found = []
+        # Many candidates share a due moment (the end of a day), so each is converted once. Moments
+        # in a zone's repeated hour compare equal with either fold, so the fold is part of the key.
+        ahead_of: dict[tuple[dt.datetime, int], dt.timedelta] = {}
         for candidate in self.candidates():
             if candidate.due_at is None:
                 status = UNSCHEDULED
             else:
-                ahead = candidate.due_at.astimezone(utc) - as_of
+                key = (candidate.due_at, candidate.due_at.fold)
+                ahead = ahead_of.get(key)
+                if ahead is None:
+                    ahead = ahead_of[key] = candidate.due_at.astimezone(utc) - as_of
                 if ahead < dt.timedelta(0):
                     status = OVERDUE
                 else:

@@ -72,8 +72,13 @@ def due_text(workbook: str, facility: str, as_of: dt.datetime, horizon_days: int
         return "\n".join(lines) + "\n"
     lines.append("")
     lines.append(f"  {'STATUS':<11} {'DUE':<16} {'CODE':<19} {'RESIDENT':<9} {'REF':<22} {'OWNER':<9} SUMMARY")
+    # Many items share a due moment (the end of a day), so each is formatted once. The moments
+    # are all in the facility's zone, so moments that compare equal print alike.
+    shown_due: dict = {None: "-"}
     for item in items:
-        due = item.due_at.strftime("%Y-%m-%d %H:%M") if item.due_at else "-"
+        due = shown_due.get(item.due_at)
+        if due is None:
+            due = shown_due[item.due_at] = item.due_at.strftime("%Y-%m-%d %H:%M")
         lines.append(
             f"  {item.status:<11} {due:<16} {item.code:<19} {item.resident_id:<9} {item.ref:<22} "
             f"{item.owner or '-':<9} {item.summary}"
