@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import re
 from collections.abc import Iterator
 from typing import NamedTuple
@@ -18,6 +19,7 @@ from typing import NamedTuple
 from toolkit import schema, values
 from toolkit.calendar import BusinessCalendar
 from toolkit.facility import Facility, Record, collector_paused
+from toolkit.forked import Forked, fork_allowed
 
 OVERDUE = "overdue"
 DUE_SOON = "due soon"
@@ -207,11 +209,8 @@ class DueRules:
     # The rules ---------------------------------------------------------------
 
     def candidates(self) -> Iterator[_Candidate]:
-        yield from self.resident_rules()
-        yield from self.map_rules()
-        yield from self.escalation_rules()
-        yield from self.risk_rules()
-        yield from self.falls_cluster_rule()
+        for rule in RULE_ORDER:
+            yield from getattr(self, rule)()
 
     def resident_rules(self) -> Iterator[_Candidate]:
         map_due = int(self.setting("Map due (days)"))
@@ -545,43 +544,80 @@ class DueRules:
     # Status ------------------------------------------------------------------
 
     def items(self, horizon_days: int) -> list[DueItem]:
+        """Return the due items within the horizon, sorted.
+
+        For a large workbook, a forked process works out the rules of
+        FORKED_RULES while this one works out the others (see toolkit.forked).
+        The items of each rule are joined in RULE_ORDER before sorting, so the
+        result is the same either way.
+        """
+        forked = None
+        if self._worth_forking() and fork_allowed():
+            try:
+                forked = Forked(lambda: [{rule: self.rule_items(rule, horizon_days) for rule in FORKED_RULES}])
+            except OSError:  # no process to spare: every rule runs here
+                forked = None
+        try:
+            found = {rule: self.rule_items(rule, horizon_days) for rule in RULE_ORDER
+                     if forked is None or rule not in FORKED_RULES}
+            for sent in forked or ():
+                found.update(sent)
+        finally:
+            if forked is not None:
+                forked.close()
+        for rule in RULE_ORDER:
+            if rule not in found:  # the forked process stopped early
+                found[rule] = self.rule_items(rule, horizon_days)
+        return sort_items(list(itertools.chain.from_iterable(found[rule] for rule in RULE_ORDER)))
+
+    def _worth_forking(self) -> bool:
+        rows = sum(len(self.facility.tables[name].records) for name in ("Authorization Map", "Escalations",
+                                                                         "Risk Register", "Incidents"))
+        return rows >= FORK_MIN_ROWS
+
+    def rule_items(self, rule: str, horizon_days: int) -> list[DueItem]:
+        """Return the due items of one rule within the horizon, unsorted."""
         horizon = dt.timedelta(days=horizon_days)
         utc = dt.timezone.utc
         as_of = self.as_of.astimezone(utc)  # compared in UTC, as _elapsed does
+        zero = dt.timedelta(0)
         found = []
+        keep = found.append
         # Many candidates share a due moment (the end of a day), so each is converted once. Moments
         # in a zone's repeated hour compare equal with either fold, so the fold is part of the key.
         ahead_of: dict[tuple[dt.datetime, int], dt.timedelta] = {}
-        for candidate in self.candidates():
-            if candidate.due_at is None:
+        reach_of: dict[int | None, dt.timedelta] = {None: horizon}
+        for code, resident, record, ref, due_at, owner, summary, warning_days in getattr(self, rule)():
+            if due_at is None:
                 status = UNSCHEDULED
             else:
-                key = (candidate.due_at, candidate.due_at.fold)
+                key = (due_at, due_at.fold)
                 ahead = ahead_of.get(key)
                 if ahead is None:
-                    ahead = ahead_of[key] = candidate.due_at.astimezone(utc) - as_of
-                if ahead < dt.timedelta(0):
+                    ahead = ahead_of[key] = due_at.astimezone(utc) - as_of
+                if ahead < zero:
                     status = OVERDUE
                 else:
-                    reach = horizon
-                    if candidate.warning_days is not None:
-                        reach = max(horizon, dt.timedelta(days=candidate.warning_days))
+                    reach = reach_of.get(warning_days)
+                    if reach is None:
+                        reach = reach_of[warning_days] = max(horizon, dt.timedelta(days=warning_days))
                     if ahead > reach:
                         continue
                     status = DUE_SOON
-            found.append(DueItem(
-                code=candidate.code,
-                status=status,
-                resident_id=self.resident_id(candidate.resident),
-                sheet=candidate.record.table.name,
-                row=candidate.record.row,
-                ref=candidate.ref,
-                due_at=candidate.due_at,
-                owner=candidate.owner,
-                summary=candidate.summary,
-            ))
-        return sort_items(found)
+            # Positional, in the order of DueItem's fields, because keywords cost more on each item.
+            keep(DueItem(code, status, resident.get("Resident ID"), record.table.name, record.row, ref, due_at,
+                         owner, summary))
+        return found
 
+
+# The rule methods of DueRules, in the order their items are listed before sorting.
+RULE_ORDER = ("resident_rules", "map_rules", "escalation_rules", "risk_rules", "falls_cluster_rule")
+# The rules a forked process works out for a large workbook: about half of the
+# time of all rules on the 1,000-resident benchmark workbook.
+FORKED_RULES = ("map_rules", "risk_rules")
+# Below this many rows of the map, escalations, risks and incidents, the rules
+# take a few milliseconds and forking costs more than it saves.
+FORK_MIN_ROWS = 5000
 
 _STATUS_ORDER = {OVERDUE: 0, UNSCHEDULED: 1, DUE_SOON: 2}
 

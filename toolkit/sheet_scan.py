@@ -18,11 +18,7 @@ scans it itself. Both ways give the same result.
 from __future__ import annotations
 
 import array
-import os
-import pickle
 import re
-import struct
-import sys
 import threading
 import zipfile
 from collections.abc import Sequence
@@ -31,13 +27,11 @@ from pathlib import Path
 from typing import NamedTuple
 
 from toolkit.errors import WorkbookUnreadable
+from toolkit.forked import Forked, fork_allowed
 from toolkit.xlsx_package import unpack_sheet
 
 # Below this much sheet XML, forking a helper costs more than it saves.
 HELPER_MIN_BYTES = 1024**2
-
-_FRAME_SIZE = struct.Struct(">I")
-
 
 class SheetScan(NamedTuple):
     """What the scan of one sheet found."""
@@ -146,112 +140,57 @@ def date_only_cells(data: bytes, pattern: re.Pattern | None) -> array.array:
 
 
 def helper_allowed(total_bytes: int) -> bool:
-    """Return True when sheets of ``total_bytes`` of XML are best scanned by a forked helper.
-
-    Only on Linux with two or more cores, and only while this process runs a
-    single thread: a child forked from a threaded process may find a lock held
-    forever, and Python 3.12 warns about it.
-    """
-    if total_bytes < HELPER_MIN_BYTES or not sys.platform.startswith("linux") or threading.active_count() != 1:
-        return False
-    try:
-        if len(os.sched_getaffinity(0)) < 2:
-            return False
-        with open("/proc/self/status", "rb") as status:
-            for line in status:
-                if line.startswith(b"Threads:"):
-                    return int(line.split()[1]) == 1
-    except (OSError, ValueError):
-        pass
-    return False
+    """Return True when sheets of ``total_bytes`` of XML are best scanned by a forked helper."""
+    return total_bytes >= HELPER_MIN_BYTES and fork_allowed()
 
 
 class HelperScans:
     """The results of a forked helper that scans sheets in a given order.
 
     ``result`` waits for a sheet's result. It returns None for a sheet the
-    helper did not scan (not in its list, or the helper stopped early), which
-    the caller then scans itself.
+    helper did not scan (not in its list, or the helper stopped early, or no
+    helper could be forked), which the caller then scans itself.
     """
 
     def __init__(self, path: Path, entries: dict[str, zipfile.ZipInfo], order: list[str],
                  date_only_styles):
         self.results: dict[str, Future] = {name: Future() for name in order}
-        read_end, write_end = os.pipe()
         try:
-            pid = os.fork()
+            helper = Forked(lambda: _scan_sheets(path, entries, order, date_only_styles))
         except OSError:  # no process to spare: the readers scan every sheet themselves
-            os.close(read_end)
-            os.close(write_end)
             self.results.clear()
             return
-        if pid == 0:  # the helper
-            os.close(read_end)
-            _helper(path, entries, order, date_only_styles, write_end)
-        os.close(write_end)
-        threading.Thread(target=self._collect, args=(pid, read_end), name="handoff-scan-results",
-                         daemon=True).start()
+        threading.Thread(target=self._collect, args=(helper,), name="handoff-scan-results", daemon=True).start()
 
     def result(self, name: str) -> tuple | None:
         future = self.results.get(name)
         return None if future is None else future.result()
 
-    def _collect(self, pid: int, read_end: int) -> None:
+    def _collect(self, helper: Forked) -> None:
         try:
-            with os.fdopen(read_end, "rb") as pipe:
-                while True:
-                    head = pipe.read(_FRAME_SIZE.size)
-                    if len(head) < _FRAME_SIZE.size:
-                        break
-                    frame = pipe.read(_FRAME_SIZE.unpack(head)[0])
-                    # The frames come from the helper forked above, which runs this same code.
-                    name, result = pickle.loads(frame)
-                    self.results[name].set_result(result)
-        except Exception:  # noqa: BLE001 - a broken pipe or frame: the readers scan what is left themselves
-            pass
+            for name, result in helper:
+                self.results[name].set_result(result)
         finally:
             for future in self.results.values():
                 if not future.done():
                     future.set_result(None)
-            try:
-                os.waitpid(pid, 0)
-            except ChildProcessError:
-                pass
 
 
-def _helper(path: Path, entries: dict[str, zipfile.ZipInfo], order: list[str], date_only_styles,
-            write_end: int) -> None:
-    """Scan each sheet in ``order``, send the results to ``write_end``, and end the process.
+def _scan_sheets(path: Path, entries: dict[str, zipfile.ZipInfo], order: list[str], date_only_styles):
+    """Yield (sheet name, result) for each sheet in ``order``, in the helper process.
 
     Each result is ("ok", formulas without result, date-only cells) or
-    ("refused", the message of WorkbookUnreadable). The helper ends without
-    running any clean-up of the parent's, and on any unexpected error simply
-    stops: the parent then scans the rest itself.
+    ("refused", the message of WorkbookUnreadable).
     """
-    try:
-        null = os.open(os.devnull, os.O_RDWR)
-        for stream in (0, 1, 2):
-            os.dup2(null, stream)
-        with zipfile.ZipFile(path) as archive:
-            pattern = style_attribute(date_only_styles(archive))
-        for name in order:
-            try:
-                data = unpack_sheet(path, entries[name], name)
-                cells = array.array("q")
-                if pattern is not None and pattern.search(data) is not None and may_hold_times(data):
-                    cells = date_only_cells(data, pattern)
-                result = ("ok", find_unsaved_formulas(data), cells)
-            except WorkbookUnreadable as error:
-                result = ("refused", str(error))
-            frame = pickle.dumps((name, result), protocol=pickle.HIGHEST_PROTOCOL)
-            _write_all(write_end, _FRAME_SIZE.pack(len(frame)) + frame)
-    except BaseException:  # noqa: BLE001 - including an interrupt: the parent carries on alone
-        pass
-    finally:
-        os._exit(0)
-
-
-def _write_all(descriptor: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(descriptor, view):]
+    with zipfile.ZipFile(path) as archive:
+        pattern = style_attribute(date_only_styles(archive))
+    for name in order:
+        try:
+            data = unpack_sheet(path, entries[name], name)
+            cells = array.array("q")
+            if pattern is not None and pattern.search(data) is not None and may_hold_times(data):
+                cells = date_only_cells(data, pattern)
+            result = ("ok", find_unsaved_formulas(data), cells)
+        except WorkbookUnreadable as error:
+            result = ("refused", str(error))
+        yield name, result

@@ -1,0 +1,107 @@
+"""Work split with a forked process: the forked child's values, a child that stops, and due items.
+
+Forking is allowed only in a process with a single thread, so each case runs
+in a fresh Python process.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="work is forked on Linux only")
+
+ROOT = Path(__file__).parent.parent
+SAMPLE = ROOT / "samples" / "facility.xlsx"
+
+
+def run_python(code: str, *arguments: str) -> str:
+    finished = subprocess.run([sys.executable, "-c", code, *arguments], capture_output=True, text=True,
+                              timeout=120, cwd=ROOT)
+    assert finished.returncode == 0, finished.stderr
+    return finished.stdout
+
+
+FORKED_VALUES = r"""
+import json, os
+from toolkit.forked import Forked
+
+def produce():
+    yield {"first": 1}
+    yield ["second", os.getpid()]
+
+def produce_then_fail():
+    yield "sent"
+    raise ValueError("stops here")
+
+values = list(Forked(produce))
+print(json.dumps({"values": values[:1] + [values[1][0]], "other_process": values[1][1] != os.getpid(),
+                  "after_failure": list(Forked(produce_then_fail))}))
+"""
+
+
+def test_child_values_arrive_in_order():
+    result = json.loads(run_python(FORKED_VALUES))
+    assert result["values"] == [{"first": 1}, "second"]
+    assert result["other_process"] is True
+
+
+def test_failing_child_ends_after_sent_values():
+    result = json.loads(run_python(FORKED_VALUES))
+    assert result["after_failure"] == ["sent"]
+
+
+# Prints the due items of argv[1] as JSON, worked out as argv[2] says, and which rules the forked
+# process sent.
+DUE = r"""
+import datetime as dt, json, os, sys
+from toolkit import due, forked
+from toolkit.facility import load_facility
+
+path, mode = sys.argv[1], sys.argv[2]
+parent = os.getpid()
+received = []
+original_iter = forked.Forked.__iter__
+
+def spy(self):
+    for sent in original_iter(self):
+        received.extend(sent)
+        yield sent
+
+forked.Forked.__iter__ = spy
+due.FORK_MIN_ROWS = float("inf") if mode == "here" else 0
+if mode == "forked-stops":
+    original_rule_items = due.DueRules.rule_items
+
+    def rule_items(self, rule, horizon_days):
+        if os.getpid() != parent:
+            os._exit(0)  # the forked process ends before sending anything
+        return original_rule_items(self, rule, horizon_days)
+
+    due.DueRules.rule_items = rule_items
+facility = load_facility(path, dt.datetime(2026, 12, 4, 9))
+items = due.due_items(facility, 14)
+print(json.dumps({"items": [item.to_dict() for item in items], "received": received}))
+"""
+
+
+@pytest.mark.parametrize("workbook", [SAMPLE, ROOT / "tests" / "data" / "libreoffice-saved.xlsx"])
+def test_due_items_same_forked_or_not(workbook):
+    forked = json.loads(run_python(DUE, str(workbook), "forked"))
+    here = json.loads(run_python(DUE, str(workbook), "here"))
+    stopped = json.loads(run_python(DUE, str(workbook), "forked-stops"))
+    assert sorted(forked["received"]) == ["map_rules", "risk_rules"]
+    assert here["received"] == []
+    assert stopped["received"] == []
+    assert forked["items"] == here["items"]
+    assert stopped["items"] == here["items"]
+
+
+def test_sample_due_items_include_forked_rules():
+    # The sample has items of both forked rules (map rows, risks), so that share is not empty.
+    codes = {item["code"] for item in json.loads(run_python(DUE, str(SAMPLE), "forked"))["items"]}
+    assert {"AUTH-PENDING", "GAP-OPEN", "RISK-REVIEW", "RISK-AFTER-INCIDENT"} <= codes

@@ -1,0 +1,112 @@
+"""Run part of a command's work in a forked process, on the other core.
+
+Python runs one thread's code at a time, so CPU-bound work only spreads over
+two cores in two processes. A forked child starts with a copy of everything
+already loaded, and sends back what it computes through a pipe. Forking is
+used only where it is safe: on Linux, on two or more cores, and while this
+process runs a single thread (a child forked beside another thread may find
+a lock held forever, and Python 3.12 warns about it). Callers keep a way to
+do the same work in this process, used when forking is not allowed, fails, or
+the child stops early.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import struct
+import sys
+import threading
+from collections.abc import Callable, Iterable, Iterator
+
+_FRAME_SIZE = struct.Struct(">I")
+
+
+def fork_allowed() -> bool:
+    """Return True when this process may fork a child to work beside it."""
+    if not sys.platform.startswith("linux") or threading.active_count() != 1:
+        return False
+    try:
+        if len(os.sched_getaffinity(0)) < 2:
+            return False
+        with open("/proc/self/status", "rb") as status:
+            for line in status:
+                if line.startswith(b"Threads:"):
+                    return int(line.split()[1]) == 1
+    except (OSError, ValueError):
+        pass
+    return False
+
+
+class Forked:
+    """A forked child that runs ``produce`` and sends back each value it yields, in order.
+
+    Iterating gives the values as they arrive and ends when the child has
+    finished. A child that fails or is killed part-way simply ends early, so
+    the caller does itself whatever it did not receive. Creating one raises
+    OSError when no process can be forked.
+    """
+
+    def __init__(self, produce: Callable[[], Iterable]):
+        read_end, write_end = os.pipe()
+        try:
+            self.pid = os.fork()
+        except OSError:
+            os.close(read_end)
+            os.close(write_end)
+            raise
+        if self.pid == 0:
+            os.close(read_end)
+            _run_child(produce, write_end)
+        os.close(write_end)
+        self.pipe = os.fdopen(read_end, "rb")
+
+    def __iter__(self) -> Iterator:
+        try:
+            while True:
+                head = self.pipe.read(_FRAME_SIZE.size)
+                if len(head) < _FRAME_SIZE.size:
+                    return
+                frame = self.pipe.read(_FRAME_SIZE.unpack(head)[0])
+                # The frames come from the child forked above, which runs this same code.
+                yield pickle.loads(frame)
+        except (OSError, EOFError, pickle.UnpicklingError):  # a broken pipe or a frame cut short ends the values
+            return
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Stop reading and reap the child, which ends at its next write if it is still running."""
+        if self.pipe.closed:
+            return
+        self.pipe.close()
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+
+
+def _run_child(produce: Callable[[], Iterable], write_end: int) -> None:
+    """Send each value ``produce`` yields to ``write_end``, then end the process.
+
+    The child ends without running any clean-up of the parent's (exit
+    handlers, buffered output), and on any error, an interrupt included, it
+    simply stops.
+    """
+    try:
+        null = os.open(os.devnull, os.O_RDWR)
+        for stream in (0, 1, 2):
+            os.dup2(null, stream)
+        for value in produce():
+            frame = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+            _write_all(write_end, _FRAME_SIZE.pack(len(frame)) + frame)
+    except BaseException:  # noqa: BLE001 - the parent does the rest itself
+        pass
+    finally:
+        os._exit(0)
+
+
+def _write_all(descriptor: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(descriptor, view):]
