@@ -554,14 +554,16 @@ class DueRules:
         forked = None
         if self._worth_forking() and fork_allowed():
             try:
-                forked = Forked(lambda: [{rule: self.rule_items(rule, horizon_days) for rule in FORKED_RULES}])
+                # Plain tuples pickle in less than half the time of named tuples.
+                forked = Forked(lambda: [{rule: list(map(tuple, self.rule_items(rule, horizon_days)))
+                                          for rule in FORKED_RULES}])
             except OSError:  # no process to spare: every rule runs here
                 forked = None
         try:
             found = {rule: self.rule_items(rule, horizon_days) for rule in RULE_ORDER
                      if forked is None or rule not in FORKED_RULES}
             for sent in forked or ():
-                found.update(sent)
+                found.update((rule, list(map(DueItem._make, items))) for rule, items in sent.items())
         finally:
             if forked is not None:
                 forked.close()
