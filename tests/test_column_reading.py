@@ -1,8 +1,8 @@
 """Reading a column's cells: text read together, lists split, blank rows found.
 
 The reader reads the plain texts of a text, ID or list column in one batch
-and every other value one at a time. Both must give what the workbook
-conventions say for each cell, and the same as reading each cell alone.
+and every other value one at a time. Both must follow the workbook
+conventions for each cell, and match reading each cell alone.
 """
 
 from __future__ import annotations

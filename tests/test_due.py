@@ -1105,7 +1105,7 @@ def test_cli_missing_required_sheet(make_workbook, sheet):
 
 
 @pytest.mark.parametrize("first", ["E1", "E2"])
-def test_both_passes_of_repeated_hour_keep_their_status(make_workbook, first):
+def test_repeated_hour_passes_keep_status(make_workbook, first):
     # E1: 21:30 EDT is 01:30 UTC, 4 h later is 05:30 UTC, the first 01:30 of the night (EDT).
     # E2: 22:30 EDT is 02:30 UTC, 4 h later is 06:30 UTC, the second 01:30 (EST).
     # At 06:00 UTC (01:00 EST) the first has passed and the second has not, though both read 01:30.

@@ -1,4 +1,4 @@
-"""Work split with a forked process: the forked child's values, a child that stops, and due items.
+"""Work shared with a forked process: the child's values, a child that stops, and due items.
 
 Forking is allowed only in a process with a single thread, so each case runs
 in a fresh Python process.
@@ -55,8 +55,8 @@ def test_failing_child_ends_after_sent_values():
     assert result["after_failure"] == ["sent"]
 
 
-# Prints the due items of argv[1] as JSON, worked out as argv[2] says, and which rules the forked
-# process sent.
+# Prints the due items of argv[1] as JSON, worked out in the mode given in argv[2], and the rules
+# whose items the forked process sent.
 DUE = r"""
 import datetime as dt, json, os, sys
 from toolkit import due, forked
@@ -73,7 +73,7 @@ def spy(self):
         yield sent
 
 forked.Forked.__iter__ = spy
-due.FORK_MIN_ROWS = float("inf") if mode == "here" else 0
+due.FORK_MIN_ROWS = float("inf") if mode == "unforked" else 0
 if mode == "forked-stops":
     original_rule_items = due.DueRules.rule_items
 
@@ -92,13 +92,13 @@ print(json.dumps({"items": [item.to_dict() for item in items], "received": recei
 @pytest.mark.parametrize("workbook", [SAMPLE, ROOT / "tests" / "data" / "libreoffice-saved.xlsx"])
 def test_due_items_same_forked_or_not(workbook):
     forked = json.loads(run_python(DUE, str(workbook), "forked"))
-    here = json.loads(run_python(DUE, str(workbook), "here"))
+    unforked = json.loads(run_python(DUE, str(workbook), "unforked"))
     stopped = json.loads(run_python(DUE, str(workbook), "forked-stops"))
     assert sorted(forked["received"]) == ["map_rules", "risk_rules"]
-    assert here["received"] == []
+    assert unforked["received"] == []
     assert stopped["received"] == []
-    assert forked["items"] == here["items"]
-    assert stopped["items"] == here["items"]
+    assert forked["items"] == unforked["items"]
+    assert stopped["items"] == unforked["items"]
 
 
 def test_sample_due_items_include_forked_rules():

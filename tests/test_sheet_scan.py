@@ -1,8 +1,9 @@
 """Sheet scans give the same result in a forked helper process as in the reading threads.
 
 A helper is forked only from a process with a single thread, and only for a
-large workbook, so each case loads its workbook in a fresh Python process,
-with the helper forced on for any size, forced off, or stopping at once.
+large workbook. Each case therefore loads its workbook in a fresh Python
+process: with the helper forced on for any size, forced off, or stopping
+after its first result.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from conftest import BASE_RESIDENT
 DATA = Path(__file__).parent / "data"
 AS_OF = dt.datetime(2026, 12, 4, 9, 0)
 
-# Loads argv[1] with the scan done as argv[2] says and prints the outcome as JSON,
+# Loads argv[1] with the scan mode given in argv[2] and prints the outcome as JSON,
 # with the sheets whose scan came from the helper.
 LOAD = r"""
 import datetime as dt, json, os, sys
@@ -41,7 +42,7 @@ def result(self, name):
 
 
 sheet_scan.HelperScans.result = result
-sheet_scan.HELPER_MIN_BYTES = float("inf") if mode == "here" else 0
+sheet_scan.HELPER_MIN_BYTES = float("inf") if mode == "in-thread" else 0
 if mode == "helper-stops":
     scan_all = sheet_scan._scan_sheets
 
@@ -75,15 +76,15 @@ def load_in_process(path: Path, mode: str) -> dict:
 def all_ways(path: Path) -> dict:
     """Load ``path`` the three ways, check they agree, and return the helper's result."""
     by_helper = load_in_process(path, "helper")
-    here = load_in_process(path, "here")
+    in_thread = load_in_process(path, "in-thread")
     helper_stops = load_in_process(path, "helper-stops")
     assert by_helper["from_helper"], "the helper scanned no sheet"
-    assert here["from_helper"] == []
+    assert in_thread["from_helper"] == []
     assert len(helper_stops["from_helper"]) == 1
-    for result in (by_helper, here, helper_stops):
+    for result in (by_helper, in_thread, helper_stops):
         del result["from_helper"]
-    assert by_helper == here
-    assert helper_stops == here
+    assert by_helper == in_thread
+    assert helper_stops == in_thread
     return by_helper
 
 
@@ -96,7 +97,7 @@ def test_date_only_format_hides_time_either_way(make_workbook):
     result = all_ways(path)
     (row, values), = result["tables"]["Escalations"]
     assert row == 2
-    # The first cell shows no time, so it holds a date only; the second keeps its time.
+    # The first cell's format shows no time, so it contains a date only. The second keeps its time.
     assert values["Opened at"] == repr(dt.date(2026, 12, 1))
     assert values["Needed by"] == repr(dt.datetime(2026, 12, 3, 17, 30))
 
@@ -157,7 +158,7 @@ print(json.dumps([alone, beside_thread, sheet_scan.helper_allowed(sheet_scan.HEL
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the helper is forked on Linux only")
-def test_helper_only_for_a_large_workbook_in_a_single_threaded_process():
+def test_helper_needs_size_and_one_thread():
     finished = subprocess.run([sys.executable, "-c", THREADS], capture_output=True, text=True, timeout=60,
                               check=True)
     alone, beside_thread, small = json.loads(finished.stdout)

@@ -2,11 +2,12 @@
 
 Python runs one thread's code at a time, so CPU-bound work only spreads over
 two cores in two processes. A forked child starts with a copy of everything
-already loaded, and sends back what it computes through a pipe. Forking is
-used only where it is safe: on Linux, on two or more cores, and while this
-process runs a single thread (a child forked beside another thread may find
-a lock held forever, and Python 3.12 warns about it). Callers keep a way to
-do the same work in this process, used when forking is not allowed, fails, or
+already loaded, and sends back what it computes through a pipe.
+
+Forking is used only on Linux with two or more cores, and only while this
+process runs a single thread. A child forked beside another thread may find a
+lock held forever, and Python 3.12 warns about it. Callers keep a way to do
+the same work in this process, used when forking is not allowed, fails, or
 the child stops early.
 """
 
@@ -42,8 +43,8 @@ class Forked:
     """A forked child that runs ``produce`` and sends back each value it yields, in order.
 
     Iterating gives the values as they arrive and ends when the child has
-    finished. A child that fails or is killed part-way simply ends early, so
-    the caller does itself whatever it did not receive. Creating one raises
+    finished. The values of a child that fails or is killed part-way end
+    early, and the caller then does the rest itself. Creating one raises
     OSError when no process can be forked.
     """
 
@@ -70,7 +71,7 @@ class Forked:
                 frame = self.pipe.read(_FRAME_SIZE.unpack(head)[0])
                 # The frames come from the child forked above, which runs this same code.
                 yield pickle.loads(frame)
-        except (OSError, EOFError, pickle.UnpicklingError):  # a broken pipe or a frame cut short ends the values
+        except (OSError, EOFError, pickle.UnpicklingError):  # a broken pipe or a cut-short frame ends the values
             return
         finally:
             self.close()

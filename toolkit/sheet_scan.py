@@ -1,20 +1,20 @@
 """Scan each worksheet's XML before python-calamine parses it.
 
-Scanning a sheet unpacks its part within the size the zip directory declares,
-refuses a sheet whose grid would not fit in memory (both in ``xlsx_package``),
-and finds two things calamine does not report: formula cells with no saved
-result, and cells whose number format shows a date without a time.
+A scan unpacks the sheet's part within the size the zip directory declares
+and rejects a sheet whose grid would not fit in memory (both in
+``xlsx_package``). It also finds two things calamine does not report: formula
+cells with no saved result, and cells whose number format shows a date
+without a time.
 
 The scan is regular-expression work that holds the GIL, so when the reading
 threads did it, the main thread waited while it turned rows into records. On
 Linux, a process with a single thread therefore forks a helper process that
 scans the sheets in the order they will be read and sends each result back
-through a pipe, and the scan runs on the other core. On other systems, in a
-process that already runs other threads (where forking is unsafe), for a
-small workbook, or when the helper stops early, the thread that reads a sheet
-scans it itself. Both ways give the same result.
+through a pipe (see ``toolkit.forked``), so the scan runs on the other core.
+On other systems, in a process that already runs other threads, for a small
+workbook, or when the helper stops early, the thread that reads a sheet scans
+it itself. Both ways give the same result.
 """
-
 from __future__ import annotations
 
 import array
@@ -34,7 +34,7 @@ from toolkit.xlsx_package import unpack_sheet
 HELPER_MIN_BYTES = 1024**2
 
 class SheetScan(NamedTuple):
-    """What the scan of one sheet found."""
+    """The findings of one sheet's scan."""
 
     # The 0-based (row, column) of each formula cell with no saved result.
     formulas_without_result: set[tuple[int, int]]
@@ -46,7 +46,7 @@ class SheetScan(NamedTuple):
 
 
 def scan_here(path: Path, entry: zipfile.ZipInfo, name: str) -> SheetScan:
-    """Scan a sheet in this thread, raising WorkbookUnreadable when it must not be parsed."""
+    """Scan a sheet in this thread, raising WorkbookUnreadable when calamine must not parse it."""
     data = unpack_sheet(path, entry, name)
     return SheetScan(find_unsaved_formulas(data), None, data)
 
@@ -113,9 +113,9 @@ def style_attribute(date_only: set[int]) -> re.Pattern | None:
     return re.compile(rb's="(?:' + styles + rb')"')
 
 
-# A number with a fraction that is not zero, as a value: <v>46360.375</v>. Date-times
-# are stored as day numbers, so a cell holds a time of day only if some value has
-# one, or the cell holds an ISO 8601 date-time (t="d").
+# A value with a fraction that is not zero: <v>46360.375</v>. Date-times are stored
+# as day numbers, so a cell contains a time of day only if its value has a fraction,
+# or if it is an ISO 8601 date-time (t="d").
 _FRACTION_VALUE = re.compile(rb"v>\s*-?\d*\.\d*[1-9]")
 
 
