@@ -1,4 +1,4 @@
-"""Work shared with a forked process: the child's values, a child that stops, and due items.
+"""Work shared with a forked process: the child's values, a child that stops, checks and due items.
 
 Forking is allowed only in a process with a single thread, so each case runs
 in a fresh Python process.
@@ -55,11 +55,11 @@ def test_failing_child_ends_after_sent_values():
     assert result["after_failure"] == ["sent"]
 
 
-# Prints the due items of argv[1] as JSON, worked out in the mode given in argv[2], and the rules
-# whose items the forked process sent.
+# Prints the problems and due items of argv[1] as JSON, worked out in the mode given in argv[2],
+# and what the forked processes sent: rule names, and "checks" for the later checks.
 DUE = r"""
 import datetime as dt, json, os, sys
-from toolkit import due, forked
+from toolkit import checks, due, forked
 from toolkit.facility import load_facility
 
 path, mode = sys.argv[1], sys.argv[2]
@@ -69,36 +69,62 @@ original_iter = forked.Forked.__iter__
 
 def spy(self):
     for sent in original_iter(self):
-        received.extend(sent)
+        received.extend(sent if isinstance(sent, dict) else ["checks"])
         yield sent
 
 forked.Forked.__iter__ = spy
-due.FORK_MIN_ROWS = float("inf") if mode == "unforked" else 0
+due.FORK_MIN_ROWS = checks.FORK_MIN_ROWS = float("inf") if mode == "unforked" else 0
 if mode == "forked-stops":
     original_rule_items = due.DueRules.rule_items
+    original_later_checks = checks._run_later_checks
 
     def rule_items(self, rule, horizon_days):
         if os.getpid() != parent:
             os._exit(0)  # the forked process ends before sending anything
         return original_rule_items(self, rule, horizon_days)
 
+    def run_later_checks(facility):
+        if os.getpid() != parent:
+            os._exit(0)
+        return original_later_checks(facility)
+
     due.DueRules.rule_items = rule_items
+    checks._run_later_checks = run_later_checks
 facility = load_facility(path, dt.datetime(2026, 12, 4, 9))
+errors = {table.name: [[record.row, sorted(record.errors), record.left_out] for record in table.records]
+          for table in facility.tables.values()}
 items = due.due_items(facility, 14)
-print(json.dumps({"items": [item.to_dict() for item in items], "received": received}))
+print(json.dumps({"problems": [problem.to_dict() for problem in facility.problems], "errors": errors,
+                  "items": [item.to_dict() for item in items], "received": received}))
 """
 
 
-@pytest.mark.parametrize("workbook", [SAMPLE, ROOT / "tests" / "data" / "libreoffice-saved.xlsx"])
-def test_due_items_same_forked_or_not(workbook):
+@pytest.mark.parametrize("workbook", [SAMPLE, ROOT / "tests" / "data" / "libreoffice-saved.xlsx",
+                                      ROOT / "tests" / "data" / "dates-typed-as-text.xlsx"])
+def test_checks_and_due_same_forked_or_not(workbook):
     forked = json.loads(run_python(DUE, str(workbook), "forked"))
     unforked = json.loads(run_python(DUE, str(workbook), "unforked"))
     stopped = json.loads(run_python(DUE, str(workbook), "forked-stops"))
-    assert sorted(forked["received"]) == ["map_rules", "risk_rules"]
+    assert sorted(forked["received"]) == ["checks", "map_rules", "risk_rules"]
     assert unforked["received"] == []
     assert stopped["received"] == []
-    assert forked["items"] == unforked["items"]
-    assert stopped["items"] == unforked["items"]
+    for key in ("problems", "errors", "items"):
+        assert forked[key] == unforked[key], key
+        assert stopped[key] == unforked[key], key
+
+
+def test_later_check_errors_marked_in_forked_run(make_workbook):
+    # An escalation opened after the as-of time is a VALUE-FUTURE error, found by a later check,
+    # so the forked run must mark the cell as the unforked run does.
+    path = make_workbook(escalations=[{"Escalation ID": "E1", "Resident ID": "R1", "Category": "Other",
+                                       "Opened at": "2027-01-06 10:00", "Contacted": "CM1"}])
+    forked = json.loads(run_python(DUE, str(path), "forked"))
+    unforked = json.loads(run_python(DUE, str(path), "unforked"))
+    future = [(problem["sheet"], problem["column"]) for problem in forked["problems"]
+              if problem["code"] == "VALUE-FUTURE"]
+    assert ("Escalations", "Opened at") in future
+    assert forked["errors"]["Escalations"] == unforked["errors"]["Escalations"]
+    assert forked["errors"]["Escalations"][0][1] == ["Opened at"]
 
 
 def test_sample_due_items_include_forked_rules():

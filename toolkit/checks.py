@@ -13,6 +13,7 @@ from itertools import chain
 
 from toolkit import schema, values
 from toolkit.facility import Facility, Record
+from toolkit.forked import Forked, fork_allowed
 from toolkit.problems import ERROR, WARNING, Problem
 
 # Response standards longer than a year are taken as typos.
@@ -36,19 +37,60 @@ def _spelling(index: dict[str, Record], identifier: str, id_column: str) -> str:
 
 
 def run_checks(facility: Facility) -> None:
-    """Run every cross-cell check on a loaded facility and sort its problems."""
-    check_workbook_open(facility)
-    check_duplicate_ids(facility)
-    check_duplicate_map_rows(facility)
-    check_references(facility)
-    check_conditional_values(facility)
-    check_future_moments(facility)
-    check_ranges(facility)
-    check_date_order(facility)
-    check_consent(facility)
-    check_loops(facility)
-    check_map_consistency(facility)
+    """Run every cross-cell check on a loaded facility and sort its problems.
+
+    For a large workbook, a forked process runs the later checks while this
+    one runs the earlier ones (see toolkit.forked and LATER_CHECKS). Their
+    problems are added after the earlier ones' with the same cells marked,
+    so the result is the same either way.
+    """
+    forked = None
+    if _worth_forking(facility) and fork_allowed():
+        try:
+            forked = Forked(lambda: [_run_later_checks(facility)])
+        except OSError:  # no process to spare: every check runs here
+            forked = None
+    try:
+        for check in EARLIER_CHECKS:
+            check(facility)
+        later = None
+        for sent in forked or ():
+            later = sent
+    finally:
+        if forked is not None:
+            forked.close()
+    if later is None:  # not forked, or the forked process stopped early
+        _run_later_checks(facility)
+    else:
+        _add_found(facility, later)
     sort_problems(facility)
+
+
+def _worth_forking(facility: Facility) -> bool:
+    rows = sum(len(facility.tables[name].records) for name in FORK_TABLES)
+    return rows >= FORK_MIN_ROWS
+
+
+def _run_later_checks(facility: Facility) -> list[Problem]:
+    """Run LATER_CHECKS and return the problems they added."""
+    before = len(facility.problems)
+    for check in LATER_CHECKS:
+        check(facility)
+    return facility.problems[before:]
+
+
+def _add_found(facility: Facility, found: list[Problem]) -> None:
+    """Add problems that LATER_CHECKS found in the forked process, and mark their cells as _add does."""
+    facility.problems.extend(found)
+    errors = [problem for problem in found if problem.severity == ERROR]
+    if not errors:
+        return
+    tables = {table.name: table for table in facility.tables.values()}
+    rows: dict[str, dict[int, Record]] = {}
+    for problem in errors:
+        if problem.sheet not in rows:
+            rows[problem.sheet] = {record.row: record for record in tables[problem.sheet].records}
+        rows[problem.sheet][problem.row].mark_error(problem.column)
 
 
 def sort_problems(facility: Facility) -> None:
@@ -373,3 +415,18 @@ def check_map_consistency(facility: Facility) -> None:
                  f"The authorization is Approved but ran out on {record.text('Authorized through')}. "
                  "Record the renewal, or set the status to Expired and open a gap.")
 
+
+
+# The checks in the order they run. The later ones read values and the marks made
+# while reading cells, so a forked process can run them beside the earlier ones. The
+# one mark of an earlier check they read is a risk's unknown Resident ID (from
+# check_references), and check_consent skips such a risk anyway, as it names no
+# known resident.
+EARLIER_CHECKS = (check_workbook_open, check_duplicate_ids, check_duplicate_map_rows, check_references,
+                  check_conditional_values)
+LATER_CHECKS = (check_future_moments, check_ranges, check_date_order, check_consent, check_loops,
+                check_map_consistency)
+# Below this many rows of these sheets the checks take a few milliseconds, and
+# forking costs more than it saves.
+FORK_TABLES = ("Authorization Map", "Escalations", "Risk Register", "Incidents")
+FORK_MIN_ROWS = 5000
