@@ -842,6 +842,8 @@ def _load(path: str | Path | RawWorkbook, as_of: dt.datetime | dt.date | None, p
         if hasattr(raw.sheets, "release"):
             raw.sheets.release(sheet_name)
         progress(done, steps, "Reading workbook")
+    if hasattr(raw.sheets, "finish"):
+        raw.sheets.finish()
     # Tables keep the declared order, whichever sheet was ready first.
     tables = {
         declared.name: read[declared.name] if declared.name in read else _read_table(declared, None, None, False,

@@ -18,25 +18,48 @@ import pickle
 import struct
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 
 _FRAME_SIZE = struct.Struct(">I")
 
 
 def fork_allowed() -> bool:
-    """Return True when this process may fork a child to work beside it."""
+    """Return True when this process may fork a child to work beside it.
+
+    A thread that Python has joined can still be ending in the operating
+    system for a moment, so its count is read a few times before giving up.
+    """
     if not sys.platform.startswith("linux") or threading.active_count() != 1:
         return False
     try:
         if len(os.sched_getaffinity(0)) < 2:
             return False
+    except OSError:
+        return False
+    for _ in range(_THREAD_COUNT_READS):
+        count = _thread_count()
+        if count is None or count == 1:
+            return count == 1
+        time.sleep(0.001)
+    return False
+
+
+# How often fork_allowed reads the thread count, 1 ms apart, while threads are ending. A
+# process that keeps other threads (a numerical library's, say) loses 10 ms per call.
+_THREAD_COUNT_READS = 10
+
+
+def _thread_count() -> int | None:
+    """Return how many threads the operating system counts in this process, or None when unknown."""
+    try:
         with open("/proc/self/status", "rb") as status:
             for line in status:
                 if line.startswith(b"Threads:"):
-                    return int(line.split()[1]) == 1
+                    return int(line.split()[1])
     except (OSError, ValueError):
         pass
-    return False
+    return None
 
 
 class Forked:

@@ -155,12 +155,15 @@ class HelperScans:
     def __init__(self, path: Path, entries: dict[str, zipfile.ZipInfo], order: list[str],
                  date_only_styles):
         self.results: dict[str, Future] = {name: Future() for name in order}
+        self.thread: threading.Thread | None = None
         try:
             helper = Forked(lambda: _scan_sheets(path, entries, order, date_only_styles))
         except OSError:  # no process to spare: the readers scan every sheet themselves
             self.results.clear()
             return
-        threading.Thread(target=self._collect, args=(helper,), name="handoff-scan-results", daemon=True).start()
+        self.thread = threading.Thread(target=self._collect, args=(helper,), name="handoff-scan-results",
+                                       daemon=True)
+        self.thread.start()
 
     def result(self, name: str) -> tuple | None:
         future = self.results.get(name)

@@ -42,10 +42,19 @@ class SheetGrids(Mapping):
     WorkbookUnreadable there. Iteration order is the workbook's sheet order.
     """
 
-    def __init__(self, names: list[str], futures: dict, load: Callable):
+    def __init__(self, names: list[str], futures: dict, load: Callable, threads: list[threading.Thread] = ()):
         self.names = names
         self.futures = futures
         self.load = load
+        self.threads = list(threads)
+
+    def finish(self, timeout: float = 2.0) -> None:
+        """Wait for the reading threads (and the helper's) to end, once every sheet needed is read.
+
+        With no other thread left, the process may fork again to share later work.
+        """
+        for thread in self.threads:
+            thread.join(timeout)
 
     def _result(self, name: str) -> tuple[list[list], set[tuple[int, int]]]:
         if name not in self.names:
@@ -332,9 +341,12 @@ def read_workbook(path: str | Path, first: Callable[[str], int] | None = None) -
     # thread takes the sheets in order, the largest first among equal ranks.
     # The second starts with the smallest sheets, so the caller has rows to
     # read while the largest are parsed, then joins the first.
+    threads = [] if helper is None or helper.thread is None else [helper.thread]
     for index in range(_reader_count()):
-        threading.Thread(target=read_pending, args=(index == 1,), name=f"handoff-read-{index}", daemon=True).start()
-    return RawWorkbook(path=path, sheets=SheetGrids(names, futures, load), lock_file=find_lock_file(path),
+        thread = threading.Thread(target=read_pending, args=(index == 1,), name=f"handoff-read-{index}", daemon=True)
+        thread.start()
+        threads.append(thread)
+    return RawWorkbook(path=path, sheets=SheetGrids(names, futures, load, threads), lock_file=find_lock_file(path),
                        date1904=date1904)
 
 
