@@ -131,3 +131,21 @@ def test_sample_due_items_include_forked_rules():
     # The sample has items of both forked rules (map rows, risks), so that share is not empty.
     codes = {item["code"] for item in json.loads(run_python(DUE, str(SAMPLE), "forked"))["items"]}
     assert {"AUTH-PENDING", "GAP-OPEN", "RISK-REVIEW", "RISK-AFTER-INCIDENT"} <= codes
+
+
+def test_consent_after_unknown_contact_forked(make_workbook):
+    from conftest import BASE_RESIDENT
+
+    # Share with names an unknown contact (C9). That REF-UNKNOWN error leaves the limited consent
+    # unreadable, so sharing risk K1 with CM1 is a CONSENT error, in a forked run as in one process.
+    resident = {**BASE_RESIDENT, "Consent to share": "Limited", "Share with": "CM1, C9"}
+    risk = {"Risk ID": "K1", "Resident ID": "R1", "Risk": "Falls", "Status": "Active", "Owner": "CM1",
+            "Opened on": "2026-11-01", "Shared with": "CM1"}
+    path = make_workbook(residents=[resident], risks=[risk])
+    forked = json.loads(run_python(DUE, str(path), "forked"))
+    unforked = json.loads(run_python(DUE, str(path), "unforked"))
+    codes = [(problem["code"], problem["sheet"], problem["column"]) for problem in forked["problems"]]
+    assert ("REF-UNKNOWN", "Residents", "Share with") in codes
+    assert ("CONSENT", "Risk Register", "Shared with") in codes
+    assert "checks" in forked["received"]
+    assert forked["problems"] == unforked["problems"]

@@ -64,3 +64,19 @@ def test_due_reader_leaving_early_exits_0(make_workbook):
     assert first_line.startswith(b"Due items for")
     assert b"Traceback" not in stderr
     assert stderr == b""
+
+
+def test_out_of_memory_is_one_line(make_workbook, monkeypatch):
+    from click.testing import CliRunner
+
+    from toolkit import facility
+    from toolkit.cli import main
+
+    def exhausted(*arguments, **options):
+        raise MemoryError
+
+    monkeypatch.setattr(facility, "load_facility", exhausted)
+    result = CliRunner().invoke(main, ["check", str(make_workbook()), "--as-of", AS_OF])
+    assert result.exit_code == 2
+    assert result.output.startswith("Error: out of memory.")
+    assert "Traceback" not in result.output

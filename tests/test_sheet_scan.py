@@ -11,13 +11,16 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from conftest import BASE_RESIDENT
+from toolkit import sheet_scan
 DATA = Path(__file__).parent / "data"
 AS_OF = dt.datetime(2026, 12, 4, 9, 0)
 
@@ -43,6 +46,17 @@ def result(self, name):
 
 sheet_scan.HelperScans.result = result
 sheet_scan.HELPER_MIN_BYTES = float("inf") if mode == "in-thread" else 0
+if mode == "no-threads":
+    import threading
+
+    start = threading.Thread.start
+
+    def failing_start(self):
+        if self.name.startswith("handoff-"):
+            raise RuntimeError("can't start new thread")  # as with a low ulimit -u
+        start(self)
+
+    threading.Thread.start = failing_start
 if mode == "helper-stops":
     scan_all = sheet_scan._scan_sheets
 
@@ -165,3 +179,51 @@ def test_helper_needs_size_and_one_thread():
     assert alone is (len(os.sched_getaffinity(0)) >= 2)
     assert beside_thread is False
     assert small is False
+
+
+@pytest.mark.parametrize("xml, expected", [
+    (b'<c r="B2" s="1"><v>46357.583333333336</v></c>', True),
+    (b'<c r="B2" s="1"><v>4635758333333334E-11</v></c>', True),  # exponent notation, no decimal point
+    (b'<c r="B2" s="1" t="d"><v>2026-12-01T14:00:00</v></c>', True),
+    (b"<c r='B2' s='1' t='d'><v>2026-12-01T14:00:00</v></c>", True),  # single quotes
+    (b'<c r="B2" s="1"><v>46357</v></c>', False),  # a whole day
+    (b'<c r="B2" s="1"><v>46357.0</v></c>', False),
+    (b'<c r="B2" t="inlineStr"><is><t>12.5 hours</t></is></c>', False),  # text, not a value
+])
+def test_may_hold_times(xml, expected):
+    assert sheet_scan.may_hold_times(b"<sheetData><row r=\"2\">" + xml + b"</row></sheetData>") is expected
+
+
+@pytest.mark.parametrize("written", ["exponent", "iso-single-quotes"])
+def test_hidden_time_in_unusual_notation_cut_either_way(make_workbook, tmp_path, written):
+    from test_damaged_parts import edited, sheet_part
+
+    escalation = {"Escalation ID": "E1", "Resident ID": "R1", "Category": "Other", "Contacted": "CM1",
+                  "Opened at": dt.datetime(2026, 12, 1, 14, 0)}
+    source = make_workbook(escalations=[escalation], formats={("Escalations", "Opened at"): "yyyy-mm-dd"})
+    part = sheet_part(source, "Escalations")
+    with zipfile.ZipFile(source) as archive:
+        xml = archive.read(part).decode()
+    # 2026-12-01 14:00 is day 46357 and 14/24 of a day, as openpyxl writes it.
+    cell = re.search(r'(<c r="[A-Z]+2" s="\d+") t="n">(<v>46357\.58[0-9]*</v>)', xml)
+    old = cell.group(0)
+    if written == "exponent":
+        new = f'{cell.group(1)} t="n"><v>4635758333333334E-11</v>'
+    else:
+        new = f"{cell.group(1)} t='d'><v>2026-12-01T14:00:00</v>"
+    path = edited(source, tmp_path / "unusual.xlsx", part, old, new)
+    (row, values), = all_ways(path)["tables"]["Escalations"]
+    # The cell's format shows no time, so it contains the date only, however the time was written.
+    assert values["Opened at"] == repr(dt.date(2026, 12, 1))
+
+
+def test_no_thread_to_spare_reads_in_main_thread(make_workbook):
+    # The helper is forked but its result thread cannot start, nor can the reading threads:
+    # the helper is stopped and every sheet is scanned and read in the main thread.
+    path = make_workbook(residents=[{**BASE_RESIDENT, "Last transition on": "=TODAY()"}])
+    without_threads = load_in_process(path, "no-threads")
+    in_thread = load_in_process(path, "in-thread")
+    assert without_threads["from_helper"] == []
+    del without_threads["from_helper"], in_thread["from_helper"]
+    assert without_threads == in_thread
+    assert any(problem["code"] == "VALUE-FORMULA" for problem in in_thread["problems"])

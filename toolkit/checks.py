@@ -417,15 +417,14 @@ def check_map_consistency(facility: Facility) -> None:
 
 
 
-# The checks in the order they run. The later ones read values and the marks made
-# while reading cells, so a forked process can run them beside the earlier ones. The
-# one mark of an earlier check they read is a risk's unknown Resident ID (from
-# check_references), and check_consent skips such a risk anyway, as it names no
-# known resident.
+# The checks in the order they run. The later ones read only values and the marks
+# made while reading cells, so a forked process can run them beside the earlier ones.
+# check_consent is an earlier one because it reads marks of check_references (an
+# unknown contact in Share with). Each check adds problems with codes of its own, so
+# running check_consent before the date checks leaves the sorted problems unchanged.
 EARLIER_CHECKS = (check_workbook_open, check_duplicate_ids, check_duplicate_map_rows, check_references,
-                  check_conditional_values)
-LATER_CHECKS = (check_future_moments, check_ranges, check_date_order, check_consent, check_loops,
-                check_map_consistency)
+                  check_conditional_values, check_consent)
+LATER_CHECKS = (check_future_moments, check_ranges, check_date_order, check_loops, check_map_consistency)
 # Below this many rows of these sheets the checks take a few milliseconds, and
 # forking costs more than it saves.
 FORK_TABLES = ("Authorization Map", "Escalations", "Risk Register", "Incidents")

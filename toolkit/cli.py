@@ -68,6 +68,13 @@ class HandoffGroup(click.Group):
             # with the status the command had already decided on (check: 1 when there are errors).
             sys.stderr.close()
             ctx.exit((ctx.obj or {}).get("status", EXIT_OK))
+        except MemoryError:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            end_progress_line()
+            click.echo("Error: out of memory. Close other programs, or raise the memory limit of this "
+                       "process (ulimit -v), and run this again.", err=True)
+            ctx.exit(EXIT_UNREADABLE)
         except Exception as error:  # the last guard: users never see a traceback without --debug
             if ctx.obj and ctx.obj.get("debug"):
                 raise

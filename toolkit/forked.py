@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import pickle
+import signal
 import struct
 import sys
 import threading
@@ -84,12 +85,14 @@ class Forked:
             _run_child(produce, write_end)
         os.close(write_end)
         self.pipe = os.fdopen(read_end, "rb")
+        self.finished = False
 
     def __iter__(self) -> Iterator:
         try:
             while True:
                 head = self.pipe.read(_FRAME_SIZE.size)
                 if len(head) < _FRAME_SIZE.size:
+                    self.finished = True
                     return
                 frame = self.pipe.read(_FRAME_SIZE.unpack(head)[0])
                 # The frames come from the child forked above, which runs this same code.
@@ -100,13 +103,15 @@ class Forked:
             self.close()
 
     def close(self) -> None:
-        """Stop reading and reap the child, which ends at its next write if it is still running."""
+        """Stop reading, end the child if it has not finished (after an interrupt, say), and reap it."""
         if self.pipe.closed:
             return
         self.pipe.close()
         try:
+            if not self.finished:
+                os.kill(self.pid, signal.SIGKILL)
             os.waitpid(self.pid, 0)
-        except ChildProcessError:
+        except (ProcessLookupError, ChildProcessError):
             pass
 
 

@@ -8,9 +8,10 @@ without a time.
 
 The scan is regular-expression work that holds the GIL, so when the reading
 threads did it, the main thread waited while it turned rows into records. On
-Linux, a process with a single thread therefore forks a helper process that
-scans the sheets in the order they will be read and sends each result back
-through a pipe (see ``toolkit.forked``), so the scan runs on the other core.
+Linux, a process with a single thread therefore forks a helper process. The
+helper scans the sheets in the order they will be read and sends each result
+back through a pipe (see ``toolkit.forked``), so the scan runs on the other
+core.
 On other systems, in a process that already runs other threads, for a small
 workbook, or when the helper stops early, the thread that reads a sheet scans
 it itself. Both ways give the same result.
@@ -113,15 +114,21 @@ def style_attribute(date_only: set[int]) -> re.Pattern | None:
     return re.compile(rb's="(?:' + styles + rb')"')
 
 
-# A value with a fraction that is not zero: <v>46360.375</v>. Date-times are stored
-# as day numbers, so a cell contains a time of day only if its value has a fraction,
-# or if it is an ISO 8601 date-time (t="d").
-_FRACTION_VALUE = re.compile(rb"v>\s*-?\d*\.\d*[1-9]")
+# A value that may have a fraction: <v>46360.375</v>, or in exponent notation,
+# <v>4636037500000000E-11</v>. Date-times are stored as day numbers, so a cell
+# contains a time of day only if its value has a fraction, or if it is an ISO 8601
+# date-time (t="d", with either quote).
+_FRACTION_VALUE = re.compile(rb"v>\s*[-+]?(?:\d*\.\d*[1-9]|[\d.]*[eE])")
+_ISO_DATE_CELL = re.compile(rb"""\st\s*=\s*["']d["']""")
 
 
 def may_hold_times(data: bytes) -> bool:
-    """Return False when no cell of a sheet's XML can hold a date-time with a time of day."""
-    return b't="d"' in data or _FRACTION_VALUE.search(data) is not None
+    """Return False when no cell of a sheet's XML can contain a date-time with a time of day.
+
+    The test errs on the side of True, which only costs the search for the
+    cells with a date-only format.
+    """
+    return _ISO_DATE_CELL.search(data) is not None or _FRACTION_VALUE.search(data) is not None
 
 
 def date_only_cells(data: bytes, pattern: re.Pattern | None) -> array.array:
@@ -161,9 +168,14 @@ class HelperScans:
         except OSError:  # no process to spare: the readers scan every sheet themselves
             self.results.clear()
             return
-        self.thread = threading.Thread(target=self._collect, args=(helper,), name="handoff-scan-results",
-                                       daemon=True)
-        self.thread.start()
+        thread = threading.Thread(target=self._collect, args=(helper,), name="handoff-scan-results", daemon=True)
+        try:
+            thread.start()
+        except RuntimeError:  # no thread to spare: stop the helper, and the readers scan every sheet
+            helper.close()
+            self.results.clear()
+            return
+        self.thread = thread
 
     def result(self, name: str) -> tuple | None:
         future = self.results.get(name)
@@ -173,6 +185,8 @@ class HelperScans:
         try:
             for name, result in helper:
                 self.results[name].set_result(result)
+        except Exception:  # noqa: BLE001 - out of memory, say: the readers scan the sheets left themselves
+            helper.close()
         finally:
             for future in self.results.values():
                 if not future.done():

@@ -344,8 +344,13 @@ def read_workbook(path: str | Path, first: Callable[[str], int] | None = None) -
     threads = [] if helper is None or helper.thread is None else [helper.thread]
     for index in range(_reader_count()):
         thread = threading.Thread(target=read_pending, args=(index == 1,), name=f"handoff-read-{index}", daemon=True)
-        thread.start()
+        try:
+            thread.start()
+        except RuntimeError:  # the process may start no more threads (a low ulimit -u)
+            break
         threads.append(thread)
+    if not any(thread.name.startswith("handoff-read-") for thread in threads):
+        futures.clear()  # no reading thread: each sheet is read when it is looked up
     return RawWorkbook(path=path, sheets=SheetGrids(names, futures, load, threads), lock_file=find_lock_file(path),
                        date1904=date1904)
 
