@@ -40,7 +40,8 @@ class SheetScan(NamedTuple):
     # The 0-based (row, column) of each formula cell with no saved result.
     formulas_without_result: set[tuple[int, int]]
     # The 0-based row and column of each cell with a date-only number format, as
-    # alternating numbers; None when the scan ran here and kept ``data`` instead.
+    # alternating numbers. None when the scan ran here and kept ``data`` instead, or
+    # when the helper did not look for the cells (see may_hold_times).
     date_only_cells: Sequence[int] | None
     # The sheet's XML, kept when the scan ran in this process.
     data: bytes | None
@@ -114,21 +115,20 @@ def style_attribute(date_only: set[int]) -> re.Pattern | None:
     return re.compile(rb's="(?:' + styles + rb')"')
 
 
-# A value that may have a fraction: <v>46360.375</v>, or in exponent notation,
-# <v>4636037500000000E-11</v>. Date-times are stored as day numbers, so a cell
-# contains a time of day only if its value has a fraction, or if it is an ISO 8601
-# date-time (t="d", with either quote).
-_FRACTION_VALUE = re.compile(rb"v>\s*[-+]?(?:\d*\.\d*[1-9]|[\d.]*[eE])")
-_ISO_DATE_CELL = re.compile(rb"""\st\s*=\s*["']d["']""")
+# A value with a fraction that is not zero: <v>46360.375</v>. Date-times are stored
+# as day numbers, so a cell usually contains a time of day only if its value has a
+# fraction, or if it is an ISO 8601 date-time (t="d").
+_FRACTION_VALUE = re.compile(rb"v>\s*-?\d*\.\d*[1-9]")
 
 
 def may_hold_times(data: bytes) -> bool:
-    """Return False when no cell of a sheet's XML can contain a date-time with a time of day.
+    """Return False when, judging by the usual ways of writing values, no cell can contain a time of day.
 
-    The test errs on the side of True, which only costs the search for the
-    cells with a date-only format.
+    This is a quick guess from the XML: a value written in exponent notation
+    (4636037500000000E-11) escapes it. When the guess is False, the reading
+    thread checks the parsed grid for times of day, so the result is exact.
     """
-    return _ISO_DATE_CELL.search(data) is not None or _FRACTION_VALUE.search(data) is not None
+    return b't="d"' in data or b"t='d'" in data or _FRACTION_VALUE.search(data) is not None
 
 
 def date_only_cells(data: bytes, pattern: re.Pattern | None) -> array.array:
@@ -196,17 +196,21 @@ class HelperScans:
 def _scan_sheets(path: Path, entries: dict[str, zipfile.ZipInfo], order: list[str], date_only_styles):
     """Yield (sheet name, result) for each sheet in ``order``, in the helper process.
 
-    Each result is ("ok", formulas without result, date-only cells) or
-    ("refused", the message of WorkbookUnreadable).
+    Each result is ("ok", formulas without result, date-only cells or None) or
+    ("refused", the message of WorkbookUnreadable). None stands for cells not
+    looked for, because no value seemed to have a time of day.
     """
     with zipfile.ZipFile(path) as archive:
         pattern = style_attribute(date_only_styles(archive))
     for name in order:
         try:
             data = unpack_sheet(path, entries[name], name)
-            cells = array.array("q")
-            if pattern is not None and pattern.search(data) is not None and may_hold_times(data):
+            if pattern is None or pattern.search(data) is None:
+                cells = array.array("q")  # no cell has a date-only format
+            elif may_hold_times(data):
                 cells = date_only_cells(data, pattern)
+            else:
+                cells = None  # the reading thread checks the grid, and looks for the cells if need be
             result = ("ok", find_unsaved_formulas(data), cells)
         except WorkbookUnreadable as error:
             result = ("refused", str(error))

@@ -27,7 +27,7 @@ from xml.etree import ElementTree
 from toolkit.errors import WorkbookUnreadable
 from toolkit.sheet_scan import (HelperScans, SheetScan, date_only_cells, helper_allowed, scan_here,
                                 style_attribute)
-from toolkit.xlsx_package import check_package
+from toolkit.xlsx_package import check_package, unpack_sheet
 
 _ZIP_MAGIC = b"PK\x03\x04"
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -289,6 +289,10 @@ def read_workbook(path: str | Path, first: Callable[[str], int] | None = None) -
                 _keep_dates_only(grid, scan.date_only_cells)
             elif scan.data is not None:
                 _drop_hidden_times(scan.data, date_only_styles(), grid)
+            elif entry is not None and _has_time_of_day(grid):
+                # The helper found date-only cells but judged from the XML that no value has a
+                # time of day. The grid says otherwise, so the cells are looked for here.
+                _drop_hidden_times(unpack_sheet(path, entry, name), date_only_styles(), grid)
             return grid, scan.formulas_without_result
         except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
             raise _refuse(
@@ -495,13 +499,17 @@ def _drop_hidden_times(data: bytes, date_only: set[int], grid: list[list]) -> No
     pattern = style_attribute(date_only)
     if pattern is None or pattern.search(data) is None:
         return  # no cell of this sheet has a date-only format
-    midnight = dt.time(0)
-    # The type scan runs at C speed; only sheets holding date-times are walked in Python.
+    if _has_time_of_day(grid):
+        _keep_dates_only(grid, date_only_cells(data, pattern))
+
+
+def _has_time_of_day(grid: list[list]) -> bool:
+    """Return True when some cell of the grid is a date-time whose time is not midnight."""
+    # The type scan runs at C speed; only sheets containing date-times are walked in Python.
     if dt.datetime not in set(map(type, itertools.chain.from_iterable(grid))):
-        return
-    if not any(type(value) is dt.datetime and value.time() != midnight for row in grid for value in row):
-        return
-    _keep_dates_only(grid, date_only_cells(data, pattern))
+        return False
+    midnight = dt.time(0)
+    return any(type(value) is dt.datetime and value.time() != midnight for row in grid for value in row)
 
 
 def _keep_dates_only(grid: list[list], cells) -> None:
