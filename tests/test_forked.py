@@ -60,6 +60,7 @@ def test_failing_child_ends_after_sent_values():
 DUE = r"""
 import datetime as dt, json, os, sys
 from toolkit import checks, due, forked
+from toolkit import facility as facility_module
 from toolkit.facility import load_facility
 
 path, mode = sys.argv[1], sys.argv[2]
@@ -73,7 +74,7 @@ def spy(self):
         yield sent
 
 forked.Forked.__iter__ = spy
-due.FORK_MIN_ROWS = checks.FORK_MIN_ROWS = float("inf") if mode == "unforked" else 0
+facility_module.SHARED_WORK_MIN_ROWS = float("inf") if mode == "unforked" else 0
 if mode == "forked-stops":
     original_rule_items = due.DueRules.rule_items
     original_later_checks = checks._run_later_checks
@@ -136,8 +137,8 @@ def test_sample_due_items_include_forked_rules():
 def test_consent_after_unknown_contact_forked(make_workbook):
     from conftest import BASE_RESIDENT
 
-    # Share with names an unknown contact (C9). That REF-UNKNOWN error leaves the limited consent
-    # unreadable, so sharing risk K1 with CM1 is a CONSENT error, in a forked run as in one process.
+    # Share with lists an unknown contact (C9). That REF-UNKNOWN error makes the limited consent
+    # unusable, so sharing risk K1 with CM1 is a CONSENT error, in a forked run as in one process.
     resident = {**BASE_RESIDENT, "Consent to share": "Limited", "Share with": "CM1, C9"}
     risk = {"Risk ID": "K1", "Resident ID": "R1", "Risk": "Falls", "Status": "Active", "Owner": "CM1",
             "Opened on": "2026-11-01", "Shared with": "CM1"}

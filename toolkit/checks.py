@@ -12,8 +12,8 @@ import datetime as dt
 from itertools import chain
 
 from toolkit import schema, values
-from toolkit.facility import Facility, Record
-from toolkit.forked import Forked, fork_allowed
+from toolkit.facility import Facility, Record, worth_sharing
+from toolkit.forked import start as start_forked
 from toolkit.problems import ERROR, WARNING, Problem
 
 # Response standards longer than a year are taken as typos.
@@ -44,12 +44,7 @@ def run_checks(facility: Facility) -> None:
     problems are added after the earlier ones' with the same cells marked,
     so the result is the same either way.
     """
-    forked = None
-    if _worth_forking(facility) and fork_allowed():
-        try:
-            forked = Forked(lambda: [_run_later_checks(facility)])
-        except OSError:  # no process to spare: every check runs here
-            forked = None
+    forked = start_forked(lambda: [_run_later_checks(facility)]) if worth_sharing(facility) else None
     try:
         for check in EARLIER_CHECKS:
             check(facility)
@@ -64,11 +59,6 @@ def run_checks(facility: Facility) -> None:
     else:
         _add_found(facility, later)
     sort_problems(facility)
-
-
-def _worth_forking(facility: Facility) -> bool:
-    rows = sum(len(facility.tables[name].records) for name in FORK_TABLES)
-    return rows >= FORK_MIN_ROWS
 
 
 def _run_later_checks(facility: Facility) -> list[Problem]:
@@ -425,7 +415,3 @@ def check_map_consistency(facility: Facility) -> None:
 EARLIER_CHECKS = (check_workbook_open, check_duplicate_ids, check_duplicate_map_rows, check_references,
                   check_conditional_values, check_consent)
 LATER_CHECKS = (check_future_moments, check_ranges, check_date_order, check_loops, check_map_consistency)
-# Below this many rows of these sheets the checks take a few milliseconds, and
-# forking costs more than it saves.
-FORK_TABLES = ("Authorization Map", "Escalations", "Risk Register", "Incidents")
-FORK_MIN_ROWS = 5000

@@ -18,8 +18,8 @@ from typing import NamedTuple
 
 from toolkit import schema, values
 from toolkit.calendar import BusinessCalendar
-from toolkit.facility import Facility, Record, collector_paused
-from toolkit.forked import Forked, fork_allowed
+from toolkit.facility import Facility, Record, collector_paused, worth_sharing
+from toolkit.forked import start as start_forked
 
 OVERDUE = "overdue"
 DUE_SOON = "due soon"
@@ -552,13 +552,10 @@ class DueRules:
         result is the same either way.
         """
         forked = None
-        if self._worth_forking() and fork_allowed():
-            try:
-                # Plain tuples pickle in less than half the time of named tuples.
-                forked = Forked(lambda: [{rule: list(map(tuple, self.rule_items(rule, horizon_days)))
-                                          for rule in FORKED_RULES}])
-            except OSError:  # no process to spare: every rule runs here
-                forked = None
+        if worth_sharing(self.facility):
+            # Plain tuples pickle in less than half the time of named tuples.
+            forked = start_forked(lambda: [{rule: list(map(tuple, self.rule_items(rule, horizon_days)))
+                                            for rule in FORKED_RULES}])
         try:
             found = {rule: self.rule_items(rule, horizon_days) for rule in RULE_ORDER
                      if forked is None or rule not in FORKED_RULES}
@@ -571,11 +568,6 @@ class DueRules:
             if rule not in found:  # the forked process stopped early
                 found[rule] = self.rule_items(rule, horizon_days)
         return sort_items(list(itertools.chain.from_iterable(found[rule] for rule in RULE_ORDER)))
-
-    def _worth_forking(self) -> bool:
-        rows = sum(len(self.facility.tables[name].records) for name in ("Authorization Map", "Escalations",
-                                                                         "Risk Register", "Incidents"))
-        return rows >= FORK_MIN_ROWS
 
     def rule_items(self, rule: str, horizon_days: int) -> list[DueItem]:
         """Return the due items of one rule within the horizon, unsorted."""
@@ -617,9 +609,6 @@ RULE_ORDER = ("resident_rules", "map_rules", "escalation_rules", "risk_rules", "
 # The rules a forked process works out for a large workbook: about half of the
 # time of all rules on the 1,000-resident benchmark workbook.
 FORKED_RULES = ("map_rules", "risk_rules")
-# Below this many rows of the map, escalations, risks and incidents, the rules
-# take a few milliseconds and forking costs more than it saves.
-FORK_MIN_ROWS = 5000
 
 _STATUS_ORDER = {OVERDUE: 0, UNSCHEDULED: 1, DUE_SOON: 2}
 

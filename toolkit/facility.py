@@ -116,6 +116,18 @@ class Record(dict):
         return f"<Record {self.table.name}!{self.row}>"
 
 
+# Below this many rows of the map, escalations, risks and incidents, the checks and
+# the due rules take a few milliseconds, and forking to share them costs more than it saves.
+SHARED_WORK_MIN_ROWS = 5000
+_SHARED_WORK_TABLES = ("Authorization Map", "Escalations", "Risk Register", "Incidents")
+
+
+def worth_sharing(facility: Facility) -> bool:
+    """Return True when the checks and due rules are worth sharing with a forked process."""
+    rows = sum(len(facility.tables[name].records) for name in _SHARED_WORK_TABLES)
+    return rows >= SHARED_WORK_MIN_ROWS
+
+
 @dataclass
 class Table:
     """One declared sheet as found in the workbook."""

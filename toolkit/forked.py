@@ -63,6 +63,16 @@ def _thread_count() -> int | None:
     return None
 
 
+def start(produce: Callable[[], Iterable]) -> Forked | None:
+    """Return a forked child running ``produce``, or None when forking is not allowed or fails."""
+    if not fork_allowed():
+        return None
+    try:
+        return Forked(produce)
+    except OSError:  # no process to spare
+        return None
+
+
 class Forked:
     """A forked child that runs ``produce`` and sends back each value it yields, in order.
 

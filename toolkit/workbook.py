@@ -291,7 +291,7 @@ def read_workbook(path: str | Path, first: Callable[[str], int] | None = None) -
                 _drop_hidden_times(scan.data, date_only_styles(), grid)
             elif entry is not None and _has_time_of_day(grid):
                 # The helper found date-only cells but judged from the XML that no value has a
-                # time of day. The grid says otherwise, so the cells are looked for here.
+                # time of day. The grid shows one, so the cells are looked for here.
                 _drop_hidden_times(unpack_sheet(path, entry, name), date_only_styles(), grid)
             return grid, scan.formulas_without_result
         except (zipfile.BadZipFile, OSError, EOFError, zlib.error):
