@@ -137,8 +137,8 @@ def test_sample_due_items_include_forked_rules():
 def test_consent_after_unknown_contact_forked(make_workbook):
     from conftest import BASE_RESIDENT
 
-    # Share with lists an unknown contact (C9). That REF-UNKNOWN error makes the limited consent
-    # unusable, so sharing risk K1 with CM1 is a CONSENT error, in a forked run as in one process.
+    # Contact C9 in Share with is unknown. With that REF-UNKNOWN error the limited consent cannot be
+    # used, so sharing risk K1 with CM1 is a CONSENT error. The forked run must report it too.
     resident = {**BASE_RESIDENT, "Consent to share": "Limited", "Share with": "CM1, C9"}
     risk = {"Risk ID": "K1", "Resident ID": "R1", "Risk": "Falls", "Status": "Active", "Owner": "CM1",
             "Opened on": "2026-11-01", "Shared with": "CM1"}

@@ -45,7 +45,8 @@ def result(self, name):
 
 
 sheet_scan.HelperScans.result = result
-sheet_scan.HELPER_MIN_BYTES = float("inf") if mode == "in-thread" else 0
+if mode != "default":
+    sheet_scan.HELPER_MIN_BYTES = float("inf") if mode == "in-thread" else 0
 if mode == "no-threads":
     import threading
 
@@ -154,31 +155,36 @@ def test_row_past_excel_limit_refused_either_way(make_workbook, tmp_path):
     assert "beyond the last row Excel allows" in all_ways(path)["refused"]
 
 
-# Prints whether a large workbook would get a helper, before and while another thread runs.
+# Prints whether this process may fork a helper, before and while another thread runs.
 THREADS = r"""
 import json, threading
-from toolkit import sheet_scan
+from toolkit import forked
 
-size = 10 * sheet_scan.HELPER_MIN_BYTES
-alone = sheet_scan.helper_allowed(size)
+alone = forked.fork_allowed()
 release = threading.Event()
 other = threading.Thread(target=release.wait)
 other.start()
-beside_thread = sheet_scan.helper_allowed(size)
+beside_thread = forked.fork_allowed()
 release.set()
 other.join()
-print(json.dumps([alone, beside_thread, sheet_scan.helper_allowed(sheet_scan.HELPER_MIN_BYTES - 1)]))
+print(json.dumps([alone, beside_thread]))
 """
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the helper is forked on Linux only")
-def test_helper_needs_size_and_one_thread():
+def test_fork_needs_one_thread():
     finished = subprocess.run([sys.executable, "-c", THREADS], capture_output=True, text=True, timeout=60,
                               check=True)
-    alone, beside_thread, small = json.loads(finished.stdout)
+    alone, beside_thread = json.loads(finished.stdout)
     assert alone is (len(os.sched_getaffinity(0)) >= 2)
     assert beside_thread is False
-    assert small is False
+
+
+def test_no_helper_for_small_workbook(make_workbook):
+    path = make_workbook(residents=[{**BASE_RESIDENT, "Last transition on": "=TODAY()"}])
+    assert load_in_process(path, "default")["from_helper"] == []
+    assert not sheet_scan.helper_worthwhile(sheet_scan.HELPER_MIN_BYTES - 1)
+    assert sheet_scan.helper_worthwhile(sheet_scan.HELPER_MIN_BYTES)
 
 
 @pytest.mark.parametrize("xml, expected", [

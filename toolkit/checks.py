@@ -406,7 +406,6 @@ def check_map_consistency(facility: Facility) -> None:
                  "Record the renewal, or set the status to Expired and open a gap.")
 
 
-
 # The checks in the order they run. The later ones read only values and the marks
 # made while reading cells, so a forked process can run them beside the earlier ones.
 # check_consent is an earlier one because it reads marks of check_references (an

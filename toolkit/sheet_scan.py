@@ -28,7 +28,8 @@ from pathlib import Path
 from typing import NamedTuple
 
 from toolkit.errors import WorkbookUnreadable
-from toolkit.forked import Forked, fork_allowed
+from toolkit.forked import Forked
+from toolkit.forked import start as start_forked
 from toolkit.xlsx_package import unpack_sheet
 
 # Below this much sheet XML, forking a helper costs more than it saves.
@@ -146,9 +147,9 @@ def date_only_cells(data: bytes, pattern: re.Pattern | None) -> array.array:
     return cells
 
 
-def helper_allowed(total_bytes: int) -> bool:
-    """Return True when sheets of ``total_bytes`` of XML are best scanned by a forked helper."""
-    return total_bytes >= HELPER_MIN_BYTES and fork_allowed()
+def helper_worthwhile(total_bytes: int) -> bool:
+    """Return True when sheets of ``total_bytes`` of XML are large enough for a helper to pay off."""
+    return total_bytes >= HELPER_MIN_BYTES
 
 
 class HelperScans:
@@ -163,9 +164,8 @@ class HelperScans:
                  date_only_styles):
         self.results: dict[str, Future] = {name: Future() for name in order}
         self.thread: threading.Thread | None = None
-        try:
-            helper = Forked(lambda: _scan_sheets(path, entries, order, date_only_styles))
-        except OSError:  # no process to spare: the readers scan every sheet themselves
+        helper = start_forked(lambda: _scan_sheets(path, entries, order, date_only_styles))
+        if helper is None:  # forking not allowed here, or no process to spare: the readers scan every sheet
             self.results.clear()
             return
         thread = threading.Thread(target=self._collect, args=(helper,), name="handoff-scan-results", daemon=True)

@@ -25,7 +25,7 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 from toolkit.errors import WorkbookUnreadable
-from toolkit.sheet_scan import (HelperScans, SheetScan, date_only_cells, helper_allowed, scan_here,
+from toolkit.sheet_scan import (HelperScans, SheetScan, date_only_cells, helper_worthwhile, scan_here,
                                 style_attribute)
 from toolkit.xlsx_package import check_package, unpack_sheet
 
@@ -316,7 +316,7 @@ def read_workbook(path: str | Path, first: Callable[[str], int] | None = None) -
     small_budget = _SMALL_SHEETS_SHARE * sum(size(name) for name in order)
     scanned = [name for name in _scan_order(order, size, small_budget) if name in sheet_entries]
     helper = None
-    if helper_allowed(sum(size(name) for name in scanned)):
+    if helper_worthwhile(sum(size(name) for name in scanned)):
         helper = HelperScans(path, sheet_entries, scanned, _date_only_styles_or_none)
     pending = collections.deque(order)
     pending_lock = threading.Lock()
