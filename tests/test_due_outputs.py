@@ -186,11 +186,19 @@ def test_resident_ids_sort_naturally():
     assert sorted(["R-10", "R-2", "r-1", "R-1b", "10"], key=natural_key) == ["10", "r-1", "R-1b", "R-2", "R-10"]
 
 
+def _item_lines(items) -> list[str]:
+    """Return the item lines of the due report's JSON, without indent and separators."""
+    from toolkit.report import due_json_chunks
+
+    as_of = dt.datetime(2026, 12, 4, 9, 0, tzinfo=dt.timezone.utc)
+    chunks = list(due_json_chunks("f.xlsx", "Maple", as_of, "UTC", 14, items))
+    return [chunk.strip().rstrip(",") for chunk in chunks[1:-1]]
+
+
 def test_json_item_line_matches_json_module():
     import json
 
     from toolkit.due import DueItem
-    from toolkit.report import _item_json
 
     due = dt.datetime(2026, 12, 4, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
     items = [
@@ -199,7 +207,34 @@ def test_json_item_line_matches_json_module():
         DueItem("MAP-REVIEW", "unscheduled", "R-2", "Residents", 3, "", None, "", ""),
         DueItem("MAP-REVIEW", "unscheduled", None, "Residents", 3, "", None, "", "no resident ID"),
     ]
-    for item in items:
-        line = _item_json(item)
+    lines = _item_lines(items)
+    assert len(lines) == len(items)
+    for item, line in zip(items, lines):
         assert line == json.dumps(item.to_dict(), ensure_ascii=False)
         assert json.loads(line) == item.to_dict()
+
+
+def test_json_due_moments_that_compare_equal_keep_their_own_offsets():
+    """Moments equal as instants or as wall-clock times are still written with their own offset."""
+    import json
+    from zoneinfo import ZoneInfo
+
+    from toolkit.due import FAR_FUTURE, DueItem
+
+    chicago = ZoneInfo("America/Chicago")
+    # 9999-12-30 00:00 UTC is 9999-12-29 18:00 in Chicago: equal instants, different text.
+    local_far = dt.datetime(9999, 12, 29, 18, 0, tzinfo=chicago)
+    # 01:30 happens twice on 2026-11-01 in Chicago; the moments compare equal but differ in offset.
+    first = dt.datetime(2026, 11, 1, 1, 30, tzinfo=chicago)
+    second = first.replace(fold=1)
+    assert local_far == FAR_FUTURE and first == second
+    items = [DueItem("ESC-RESPONSE", "due soon", "R1", "Escalations", row, "E1", due_at, "CM1", "x")
+             for row, due_at in enumerate((FAR_FUTURE, local_far, first, second), start=2)]
+    shown = [json.loads(line)["due_at"] for line in _item_lines(items)]
+    assert shown == ["9999-12-30T00:00:00+00:00", "9999-12-29T18:00:00-06:00",
+                     "2026-11-01T01:30:00-05:00", "2026-11-01T01:30:00-06:00"]
+
+    from toolkit.report import due_text
+
+    text = due_text("f.xlsx", "Maple", dt.datetime(2026, 12, 4, 9, 0, tzinfo=chicago), 14, items[:2])
+    assert "9999-12-30 00:00" in text and "9999-12-29 18:00" in text

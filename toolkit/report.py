@@ -77,13 +77,15 @@ def due_text(workbook: str, facility: str, as_of: dt.datetime, horizon_days: int
         return "\n".join(lines) + "\n"
     lines.append("")
     lines.append(f"  {'STATUS':<11} {'DUE':<16} {'CODE':<19} {'RESIDENT':<9} {'REF':<22} {'OWNER':<9} SUMMARY")
-    # Many items share a due moment (the end of a day), so each is formatted once. The moments
-    # are all in the facility's zone, so moments that compare equal print alike.
+    # Many items share a due moment (the end of a day), so each is formatted once. Moments in
+    # one zone that compare equal print alike; the zone is part of the key because a local
+    # time can equal FAR_FUTURE, which is in UTC.
     shown_due: dict = {None: "-"}
     for item in items:
-        due = shown_due.get(item.due_at)
+        key = None if item.due_at is None else (item.due_at, item.due_at.tzinfo)
+        due = shown_due.get(key)
         if due is None:
-            due = shown_due[item.due_at] = item.due_at.strftime("%Y-%m-%d %H:%M")
+            due = shown_due[key] = item.due_at.strftime("%Y-%m-%d %H:%M")
         lines.append(_DUE_LINE % (item.status, due, item.code, item.resident_id, item.ref, item.owner or "-",
                                   item.summary))
     counts = {status: sum(1 for item in items if item.status == status)
@@ -120,27 +122,39 @@ def due_json_chunks(workbook: str, facility: str, as_of: dt.datetime, timezone: 
         return
     yield opening + ',\n  "items": [\n'
     last = len(items) - 1
+    # Many items share a due moment (the end of a day), so each is written out once.
+    # The key tells apart moments that compare equal but print differently: the two
+    # 01:30s of a fall-back night (fold), and a local time equal to FAR_FUTURE in UTC.
+    shown_due: dict = {}
     for position, item in enumerate(items):
-        yield "    " + _item_json(item) + (",\n" if position < last else "\n")
+        due_at = item.due_at
+        if due_at is None:
+            shown = '""'
+        else:
+            key = (due_at, due_at.fold, due_at.tzinfo)
+            shown = shown_due.get(key)
+            if shown is None:
+                shown = shown_due[key] = _quote(due_at.isoformat())
+        yield "    " + _item_json(item, shown) + (",\n" if position < last else "\n")
     yield "  ]\n}\n"
 
 
 _encode = json.JSONEncoder(ensure_ascii=False).encode
 
+# One due item in JSON, with the keys in the order of DueItem's fields.
+_ITEM_JSON = ('{"code": %s, "status": %s, "resident_id": %s, "sheet": %s, "row": %d, "ref": %s, "due_at": %s, '
+              '"owner": %s, "summary": %s}')
 
-def _item_json(item: DueItem) -> str:
+
+def _item_json(item: DueItem, shown_due: str) -> str:
     """Return a due item as one line of JSON, the same text json gives for ``item.to_dict()``.
 
-    Written out with json's own string quoting, because encoding a dict per
-    item was most of the time taken by a report of tens of thousands of items.
+    ``shown_due`` is the due moment already in JSON. Written out with json's
+    own string quoting, because encoding a dict per item was most of the time
+    taken by a report of tens of thousands of items.
     """
-    due_at = item.due_at.isoformat() if item.due_at else ""
     try:
-        return (
-            f'{{"code": {_quote(item.code)}, "status": {_quote(item.status)}, '
-            f'"resident_id": {_quote(item.resident_id)}, "sheet": {_quote(item.sheet)}, "row": {int(item.row)}, '
-            f'"ref": {_quote(item.ref)}, "due_at": {_quote(due_at)}, "owner": {_quote(item.owner)}, '
-            f'"summary": {_quote(item.summary)}}}'
-        )
+        return _ITEM_JSON % (_quote(item.code), _quote(item.status), _quote(item.resident_id), _quote(item.sheet),
+                             int(item.row), _quote(item.ref), shown_due, _quote(item.owner), _quote(item.summary))
     except TypeError:  # a field that is not text, such as a missing resident ID
         return _encode(item.to_dict())
