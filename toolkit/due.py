@@ -114,16 +114,6 @@ def _hours_after(moment: dt.datetime | None, hours: float | None) -> dt.datetime
         return FAR_FUTURE
 
 
-def _elapsed(later: dt.datetime, earlier: dt.datetime) -> dt.timedelta:
-    """Return the real time from ``earlier`` to ``later``.
-
-    Python subtracts and compares aware date-times that share a tzinfo by their
-    wall-clock readings, which is an hour off across a daylight-saving change,
-    so both are converted to UTC first.
-    """
-    return later.astimezone(dt.timezone.utc) - earlier.astimezone(dt.timezone.utc)
-
-
 class DueRules:
     """Apply the due rules to one facility."""
 
@@ -146,6 +136,10 @@ class DueRules:
         self._backups: dict[str, str] = {}
         self._incident_moments: list[tuple[dt.datetime, Record]] | None = None
         self._day_dues: dict[tuple[dt.date, int], dt.datetime | None] = {}
+        # Each ID as typed, with its matching form (values.id_key), and each date with its
+        # text in summaries: they repeat from row to row, and strftime costs more than a lookup.
+        self._keys: dict[str, str] = {}
+        self._dates_shown: dict[tuple[dt.date, str], str] = {}
 
     def setting(self, name: str) -> int | float:
         return self.settings.number(name)
@@ -163,7 +157,7 @@ class DueRules:
         scoped = self._scoped_hospital if allow_hospital else self._scoped_active
         if identifier not in scoped:
             in_scope = self.active_or_hospital if allow_hospital else self.active
-            scoped[identifier] = in_scope.get(values.id_key(identifier))
+            scoped[identifier] = in_scope.get(self.key(identifier))
         return scoped[identifier]
 
     @staticmethod
@@ -183,6 +177,20 @@ class DueRules:
             contact = self.contacts.get(values.id_key(identifier))
             owner = self._owners[identifier] = contact.get("Contact ID") if contact else ""
         return owner
+
+    def key(self, identifier: str) -> str:
+        """Return an ID's matching form (``values.id_key``), kept per ID as typed."""
+        key = self._keys.get(identifier)
+        if key is None:
+            key = self._keys[identifier] = values.id_key(identifier)
+        return key
+
+    def shown(self, day: dt.date, pattern: str) -> str:
+        """Return ``format(day, pattern)``, kept per date and pattern."""
+        text = self._dates_shown.get((day, pattern))
+        if text is None:
+            text = self._dates_shown[day, pattern] = format(day, pattern)
+        return text
 
     def day_due(self, day: dt.date | None, days: int = 0) -> dt.datetime | None:
         """Return the end of the day ``days`` calendar days after ``day``, kept per date and count."""
@@ -214,15 +222,16 @@ class DueRules:
 
     def resident_rules(self) -> Iterator[_Candidate]:
         map_due = int(self.setting("Map due (days)"))
+        key = self.key
         domains_by_resident: dict[str, set[str]] = {}
         for record in self.facility.authorization_map:
             identifier, domain = record.get("Resident ID"), record.get("Domain")
             if identifier is not None and domain is not None:
-                domains_by_resident.setdefault(values.id_key(identifier), set()).add(domain)
+                domains_by_resident.setdefault(key(identifier), set()).add(domain)
         reviews_by_resident = self.reviews_by_resident()
 
         risky_residents = {
-            values.id_key(risk.get("Resident ID"))
+            key(risk.get("Resident ID"))
             for risk in self.facility.risk_register
             if risk.get("Resident ID") and risk.get("Status") == "Active" and not risk.left_out
         }
@@ -233,20 +242,20 @@ class DueRules:
             identifier = self.resident_id(resident)
             if identifier is None:
                 continue
-            key = values.id_key(identifier)
+            resident_key = key(identifier)
             anchor = self.anchor_date(resident)
             case_manager = self.owner(resident, "Case manager")
 
-            missing = [d for d in schema.CORE_DOMAINS if d not in domains_by_resident.get(key, set())]
+            missing = [d for d in schema.CORE_DOMAINS if d not in domains_by_resident.get(resident_key, ())]
             if missing:
                 yield _Candidate(
                     "MAP-MISSING", resident, resident, "", self.day_due(anchor, map_due),
                     case_manager, f"No map row for: {', '.join(missing)}.",
                 )
 
-            yield self.map_review(resident, anchor, reviews_by_resident.get(key, []), case_manager)
+            yield self.map_review(resident, anchor, reviews_by_resident.get(resident_key, []), case_manager)
 
-            if resident.get("Complex risk") is True and key not in risky_residents:
+            if resident.get("Complex risk") is True and resident_key not in risky_residents:
                 yield _Candidate(
                     "RISK-MISSING", resident, resident, "", self.day_due(anchor, map_due),
                     case_manager, "Complex risk is Yes but the Risk Register has no active risk.",
@@ -275,9 +284,9 @@ class DueRules:
         if anchor is None:
             basis = "no admission or transition date"
         elif last_review is not None:
-            basis = f"last reviewed {last_review:%b %d, %Y}"
+            basis = f"last reviewed {self.shown(last_review, '%b %d, %Y')}"
         else:
-            basis = f"no review since {anchor:%b %d, %Y}"
+            basis = f"no review since {self.shown(anchor, '%b %d, %Y')}"
         cycle = "monthly review (stable)" if stable else "weekly review until stable"
         return _Candidate("MAP-REVIEW", resident, resident, "", due_at, case_manager,
                           f"Map review, {cycle}; {basis}.")
@@ -285,16 +294,19 @@ class DueRules:
     def reviews_by_resident(self) -> dict[str, list[dt.date]]:
         """Return the usable map review and check-in dates of each resident, by ID key."""
         reviews: dict[str, list[dt.date]] = {}
+        key = self.key
+        # happened() written out: these loops visit every map and check-in row.
         for record in self.facility.authorization_map:
             identifier = record.get("Resident ID")
-            reviewed = self.happened(record, "Last reviewed on")
-            if identifier is not None and not record.left_out and reviewed is not None:
-                reviews.setdefault(values.id_key(identifier), []).append(reviewed)
+            reviewed = record.get("Last reviewed on")
+            if (identifier is not None and not record.left_out and reviewed is not None
+                    and "Last reviewed on" not in record.errors):
+                reviews.setdefault(key(identifier), []).append(reviewed)
         for record in self.facility.check_ins:
             identifier = record.get("Resident ID")
-            held = self.happened(record, "Held on")
-            if identifier is not None and held is not None:
-                reviews.setdefault(values.id_key(identifier), []).append(held)
+            held = record.get("Held on")
+            if identifier is not None and held is not None and "Held on" not in record.errors:
+                reviews.setdefault(key(identifier), []).append(held)
         return reviews
 
     def map_rules(self) -> Iterator[_Candidate]:
@@ -303,68 +315,82 @@ class DueRules:
         grace = int(self.setting("Start confirmation grace (days)"))
         gap_limit = int(self.setting("Gap resolution limit (days)"))
         warning = int(self.setting("Authorization expiry warning (days)"))
+        resident_of, owner_of, day_due, shown = self.resident_of, self.owner, self.day_due, self.shown
 
+        # has_error(), happened() and is_blank() are written out as their expressions:
+        # this loop visits every map row, and a method call costs more than its body.
         for record in self.facility.authorization_map:
-            resident = self.resident_of(record)
-            if resident is None or record.has_error("Domain"):
+            resident = resident_of(record)
+            errors = record.errors
+            if resident is None or "Domain" in errors:
                 continue
             domain = record.get("Domain") or ""
-            owner = self.owner(record, "Contact ID")
+            owner = owner_of(record, "Contact ID")
             provider = record.get("Provider") or record.get("Route") or ""
 
             authorization = record.get("Authorization status")
-            if authorization in ("Requested", "Pending") and not record.has_error("Authorization status"):
-                requested = self.happened(record, "Requested on")
+            if authorization in ("Requested", "Pending") and "Authorization status" not in errors:
+                requested = None if "Requested on" in errors else record.get("Requested on")
                 due_day = None if requested is None else self.calendar.add_business_days(requested, pending_limit)
-                when = f"requested {requested:%b %d}" if requested else "no Requested on date"
-                yield _Candidate("AUTH-PENDING", resident, record, domain, self.day_due(due_day),
+                when = f"requested {shown(requested, '%b %d')}" if requested else "no Requested on date"
+                yield _Candidate("AUTH-PENDING", resident, record, domain, day_due(due_day),
                                  owner, f"{domain} authorization {authorization.lower()} ({when}); "
                                         f"limit {pending_limit} business days.")
 
-            if authorization == "Approved" and not record.has_error("Authorization status"):
-                through = self.happened(record, "Authorized through")
-                yield _Candidate("AUTH-EXPIRY", resident, record, domain, self.day_due(through),
+            if authorization == "Approved" and "Authorization status" not in errors:
+                through = None if "Authorized through" in errors else record.get("Authorized through")
+                yield _Candidate("AUTH-EXPIRY", resident, record, domain, day_due(through),
                                  owner, f"{domain} authorization ({provider}) runs through "
-                                        f"{through:%b %d, %Y}." if through else
+                                        f"{shown(through, '%b %d, %Y')}." if through else
                                         f"{domain} authorization approved with no Authorized through date.",
                                  warning_days=warning)
 
-            if record.get("Referral status") == "Sent" and not record.has_error("Referral status"):
-                sent = self.happened(record, "Referral sent on")
+            if record.get("Referral status") == "Sent" and "Referral status" not in errors:
+                sent = None if "Referral sent on" in errors else record.get("Referral sent on")
                 due_day = None if sent is None else self.calendar.add_business_days(sent, acceptance_limit)
-                when = f"sent {sent:%b %d}" if sent else "no Referral sent on date"
-                yield _Candidate("REFERRAL-PENDING", resident, record, domain, self.day_due(due_day),
+                when = f"sent {shown(sent, '%b %d')}" if sent else "no Referral sent on date"
+                yield _Candidate("REFERRAL-PENDING", resident, record, domain, day_due(due_day),
                                  owner, f"{domain} referral to {provider} not accepted ({when}).")
 
             route = record.get("Route")
-            if (record.is_set("Start date") and record.is_blank("Start confirmed on") and route is not None
-                    and route != "Not needed" and not record.has_error("Route")):
+            if (route is not None and (record.get("Start date") is not None or "Start date" in errors)
+                    and record.get("Start confirmed on") is None and "Start confirmed on" not in errors
+                    and route != "Not needed" and "Route" not in errors):
                 start_text = record.text("Start date")
-                start = self.happened(record, "Start date")
+                start = None if "Start date" in errors else record.get("Start date")
                 yield _Candidate("START-UNCONFIRMED", resident, record, domain,
-                                 self.day_due(start, grace), owner,
+                                 day_due(start, grace), owner,
                                  f"{domain} start ({provider}) planned {start_text} not confirmed.")
 
-            if record.get("Gap") == "Open" and not record.has_error("Gap"):
-                noted = self.happened(record, "Gap noted on")
-                yield _Candidate("GAP-OPEN", resident, record, domain, self.day_due(noted, gap_limit),
+            if record.get("Gap") == "Open" and "Gap" not in errors:
+                noted = None if "Gap noted on" in errors else record.get("Gap noted on")
+                yield _Candidate("GAP-OPEN", resident, record, domain, day_due(noted, gap_limit),
                                  owner, f"Open gap in {domain}"
-                                        + (f" since {noted:%b %d}." if noted else " (no Gap noted on date)."))
+                                        + (f" since {shown(noted, '%b %d')}." if noted else " (no Gap noted on date)."))
 
     def escalation_rules(self) -> Iterator[_Candidate]:
+        resident_of, owner_of, localize = self.resident_of, self.owner, self.facility.localize
+        standards = self.facility.standards
+        # has_error(), happened(), is_set() and is_blank() are written out as their expressions:
+        # this loop visits every escalation, and a method call costs more than its body.
         for record in self.facility.escalations:
-            resident = self.resident_of(record, allow_hospital=True)
-            if resident is None or record.has_error("Closed at") or record.get("Closed at") is not None:
+            resident = resident_of(record, allow_hospital=True)
+            errors = record.errors
+            if resident is None or "Closed at" in errors or record.get("Closed at") is not None:
                 continue
             identifier = record.get("Escalation ID") or ""
-            if not identifier or record.has_error("Escalation ID"):
+            if not identifier or "Escalation ID" in errors:
                 continue
             category = record.get("Category")
-            contacted = self.owner(record, "Contacted")
+            contacted = owner_of(record, "Contacted")
 
-            if record.is_blank("Responded at"):
-                start = self._start_of_contact(record)
-                hours = self.facility.standards.get(category) if category else None
+            if record.get("Responded at") is None and "Responded at" not in errors:
+                # The start of contact: Contacted at when it is set, else Opened at.
+                if record.get("Contacted at") is not None or "Contacted at" in errors:
+                    start = localize(None if "Contacted at" in errors else record.get("Contacted at"))
+                else:
+                    start = localize(None if "Opened at" in errors else record.get("Opened at"))
+                hours = standards.get(category) if category else None
                 due_at = _hours_after(start, hours) if start is not None else None
                 summary = f"{category or 'Escalation'}: no response from {contacted or 'the contact'}"
                 if hours is not None:
@@ -373,22 +399,19 @@ class DueRules:
                 summary += f"; next to call: {backup}." if backup else "."
                 yield _Candidate("ESC-RESPONSE", resident, record, identifier, due_at, contacted, summary)
 
-            if record.is_set("Needed by") and record.is_blank("Decided at"):
-                needed_by = self.happened(record, "Needed by")
+            if ((record.get("Needed by") is not None or "Needed by" in errors)
+                    and record.get("Decided at") is None and "Decided at" not in errors):
+                needed_by = None if "Needed by" in errors else record.get("Needed by")
                 yield _Candidate("ESC-DECISION", resident, record, identifier,
                                  self._due_moment(needed_by), contacted,
                                  f"Decision needed: {record.get('Decision needed') or '(not stated)'}")
 
-            if record.is_set("Follow-up due") and record.is_blank("Follow-up confirmed at"):
-                follow_up_due = self.happened(record, "Follow-up due")
+            if ((record.get("Follow-up due") is not None or "Follow-up due" in errors)
+                    and record.get("Follow-up confirmed at") is None and "Follow-up confirmed at" not in errors):
+                follow_up_due = None if "Follow-up due" in errors else record.get("Follow-up due")
                 yield _Candidate("ESC-FOLLOWUP", resident, record, identifier,
-                                 self._due_moment(follow_up_due), self.owner(record, "Follow-up owner"),
+                                 self._due_moment(follow_up_due), owner_of(record, "Follow-up owner"),
                                  f"Confirm: {record.get('Follow-up') or '(follow-up not described)'}")
-
-    def _start_of_contact(self, record: Record) -> dt.datetime | None:
-        if record.is_set("Contacted at"):
-            return self.facility.localize(self.happened(record, "Contacted at"))
-        return self.facility.localize(self.happened(record, "Opened at"))
 
     def _due_moment(self, value) -> dt.datetime | None:
         moment = self.facility.localize(value, end_of_day=True)
@@ -428,8 +451,8 @@ class DueRules:
             self._incident_moments = []
             midnight = dt.time(0)
             for incident in self.facility.incidents:
-                occurred = self.happened(incident, "Occurred at")
-                if occurred is not None and not incident.left_out:
+                occurred = incident.get("Occurred at")  # happened(), written out for every incident
+                if occurred is not None and not incident.left_out and "Occurred at" not in incident.errors:
                     if type(occurred) is dt.date:
                         occurred = dt.datetime.combine(occurred, midnight)
                     self._incident_moments.append((occurred, incident))
@@ -441,34 +464,38 @@ class DueRules:
         later_review = int(self.setting("Risk review after first period (days)"))
         incident_hours = self.setting("Post-incident review (hours)")
         cadence_days = {"Weekly": 7, "Biweekly": 14, "Monthly": 30}
+        key, resident_of, owner_of, day_due, shown = self.key, self.resident_of, self.owner, self.day_due, self.shown
 
         incidents_by_resident: dict[str, list[tuple[dt.datetime, Record]]] = {}
         for moment, incident in self.incident_moments():
             identifier = incident.get("Resident ID")
             if identifier is not None:
-                incidents_by_resident.setdefault(values.id_key(identifier), []).append((moment, incident))
+                incidents_by_resident.setdefault(key(identifier), []).append((moment, incident))
         # The latest incident after a risk's last review is the resident's latest
         # incident, when that one falls after the review (first of equal times).
         latest_incident = {
-            key: max(pairs, key=lambda pair: pair[0]) for key, pairs in incidents_by_resident.items()
+            resident_key: max(pairs, key=lambda pair: pair[0]) for resident_key, pairs in incidents_by_resident.items()
         }
 
+        # has_error() and happened() are written out as their expressions: this loop
+        # visits every risk, and a method call costs more than its body.
         for record in self.facility.risk_register:
-            if record.has_error("Status") or record.get("Status") != "Active":
+            errors = record.errors
+            if "Status" in errors or record.get("Status") != "Active":
                 continue
-            resident = self.resident_of(record)
+            resident = resident_of(record)
             if resident is None:
                 continue
             identifier = record.get("Risk ID") or ""
-            if not identifier or record.has_error("Risk ID"):
+            if not identifier or "Risk ID" in errors:
                 continue
-            owner = self.owner(record, "Owner")
+            owner = owner_of(record, "Owner")
             risk_name = record.get("Risk") or "Risk"
-            opened = self.happened(record, "Opened on")
-            reviewed = self.happened(record, "Last reviewed on")
+            opened = None if "Opened on" in errors else record.get("Opened on")
+            reviewed = None if "Last reviewed on" in errors else record.get("Last reviewed on")
             base = reviewed or opened
 
-            if base is None or record.has_error("Cadence"):
+            if base is None or "Cadence" in errors:
                 due_at = None
             else:
                 cadence = record.get("Cadence") or "Auto"
@@ -477,16 +504,16 @@ class DueRules:
                     days = first_review if in_first_period else later_review
                 else:
                     days = cadence_days[cadence]
-                due_at = self.day_due(base, days)
-            basis = f"last reviewed {reviewed:%b %d}" if reviewed else (
-                f"opened {opened:%b %d}, never reviewed" if opened else "no Opened on date")
+                due_at = day_due(base, days)
+            basis = f"last reviewed {shown(reviewed, '%b %d')}" if reviewed else (
+                f"opened {shown(opened, '%b %d')}, never reviewed" if opened else "no Opened on date")
             yield _Candidate("RISK-REVIEW", resident, record, identifier, due_at, owner,
                              f"{risk_name} risk review ({basis}).")
 
             covered_until = reviewed or opened
             if covered_until is None:
                 continue
-            latest = latest_incident.get(values.id_key(resident.get("Resident ID")))
+            latest = latest_incident.get(key(resident.get("Resident ID")))
             if latest is not None and latest[0].date() > covered_until:
                 moment, incident = self.facility.localize(latest[0]), latest[1]
                 incident_id = incident.get("Incident ID") or f"row {incident.row}"
@@ -509,32 +536,38 @@ class DueRules:
                 continue
             resident = self.resident_of(incident)
             if resident is not None:
-                falls_by_resident.setdefault(values.id_key(resident.get("Resident ID")), []).append(
+                falls_by_resident.setdefault(self.key(resident.get("Resident ID")), []).append(
                     (self.facility.localize(occurred), incident)
                 )
 
         escalations_by_resident: dict[str, list[dt.datetime]] = {}
         for escalation in self.facility.escalations:
+            if escalation.get("Category") != "Falls cluster":
+                continue
             opened = self.happened(escalation, "Opened at")
             identifier = escalation.get("Resident ID")
-            if escalation.get("Category") == "Falls cluster" and opened is not None and identifier:
-                escalations_by_resident.setdefault(values.id_key(identifier), []).append(
+            if opened is not None and identifier:
+                escalations_by_resident.setdefault(self.key(identifier), []).append(
                     self.facility.localize(opened)
                 )
 
-        for key, falls in falls_by_resident.items():
+        utc, zero = dt.timezone.utc, dt.timedelta(0)
+        for resident_key, falls in falls_by_resident.items():
             falls.sort(key=lambda pair: pair[0])
+            # Python subtracts aware date-times that share a zone by their wall-clock readings,
+            # an hour off across a daylight-saving change, so elapsed time is measured in UTC.
+            in_utc = [moment.astimezone(utc) for moment, _ in falls]
             latest = None
-            for moment, incident in falls:
-                in_window = [m for m, _ in falls if dt.timedelta(0) <= _elapsed(moment, m) <= window]
+            for (moment, incident), moment_utc in zip(falls, in_utc):
+                in_window = [m for (m, _), m_utc in zip(falls, in_utc) if zero <= moment_utc - m_utc <= window]
                 if len(in_window) >= threshold:
                     latest = (moment, incident, in_window[0], len(in_window))
             if latest is None:
                 continue
             moment, incident, earliest, count = latest
-            if any(opened >= earliest for opened in escalations_by_resident.get(key, [])):
+            if any(opened >= earliest for opened in escalations_by_resident.get(resident_key, [])):
                 continue
-            resident = self.residents[key]
+            resident = self.residents[resident_key]
             yield _Candidate(
                 "FALLS-CLUSTER", resident, incident, incident.get("Incident ID") or "",
                 _hours_after(moment, hours), self.owner(resident, "Case manager"),
@@ -573,7 +606,7 @@ class DueRules:
         """Return the due items of one rule within the horizon, unsorted."""
         horizon = dt.timedelta(days=horizon_days)
         utc = dt.timezone.utc
-        as_of = self.as_of.astimezone(utc)  # compared in UTC, as _elapsed does
+        as_of = self.as_of.astimezone(utc)  # compared in UTC, as the falls cluster rule does
         zero = dt.timedelta(0)
         found = []
         keep = found.append

