@@ -59,18 +59,28 @@ cell_text = st.one_of(
     st.text(alphabet="ab1 ,;\t\n\r\u00a0\u202f", max_size=8),
     st.sampled_from(["N/A", " tbd ", "R1", "R1, CM1", "-"]),
 )
-cell_values = st.one_of(cell_text, st.none(), st.floats(allow_nan=False), st.booleans())
+cell_values = st.one_of(
+    cell_text, st.none(), st.floats(allow_nan=False), st.booleans(), st.integers(-2, 2),
+    st.sampled_from(["Active", " active", "Yes", "no", "12", "1.5", "2026-12-04", "12/4/2026 9:00"]),
+    st.dates(dt.date(2026, 1, 1), dt.date(2026, 1, 3)),
+    st.datetimes(dt.datetime(2026, 1, 1), dt.datetime(2026, 1, 2)).map(lambda moment: moment.replace(microsecond=0)),
+)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=400, deadline=None)
 @given(st.lists(cell_values, max_size=12),
        st.sampled_from([(schema.RESIDENTS, "Room"), (schema.RESIDENTS, "Resident ID"),
-                        (schema.RESIDENTS, "Share with")]))
+                        (schema.RESIDENTS, "Share with"), (schema.RESIDENTS, "Status"),
+                        (schema.RESIDENTS, "Admitted on"), (schema.RESIDENTS, "Complex risk"),
+                        (schema.AUTHORIZATION_MAP, "Response standard (hours)"),
+                        (schema.ESCALATIONS, "Opened at")]))
 def test_column_read_equals_cells_read_alone(cells, declared):
     sheet, column_name = declared
     together, flagged = read(sheet, column_name, tuple(cells))
     alone = [read(sheet, column_name, (value,)) for value in cells]
     assert together == [parsed[0] for parsed, _ in alone]
+    # Equal is not enough where True == 1 == 1.0: each value keeps the type it has alone.
+    assert [type(value) for value in together] == [type(parsed[0]) for parsed, _ in alone]
     assert flagged == [(offset, codes[0][1]) for offset, (_, codes) in enumerate(alone) if codes]
 
 

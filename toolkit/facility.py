@@ -15,6 +15,7 @@ import datetime as dt
 import functools
 import gc
 import itertools
+import operator
 import re
 import threading
 from dataclasses import dataclass, field
@@ -509,6 +510,11 @@ _KEPT_AS_READ = {
 }
 
 
+# Values that can be equal across types (True == 1 == 1.0), so a set of a column's
+# cells may keep one of them and lose the others' types.
+_NUMERIC_TYPES = frozenset({bool, int, float})
+
+
 def _read_column(reader: _Reader, column: schema.Column, cells: tuple) -> tuple[tuple | list, list]:
     """Return a column's parsed values, and the offset and outcome of each cell that has problems.
 
@@ -517,21 +523,37 @@ def _read_column(reader: _Reader, column: schema.Column, cells: tuple) -> tuple[
     distinct values are found, and the parsed values looked up, at C speed.
     Dates and date-times of a date column are kept without a lookup, so a
     column of them costs almost nothing.
+
+    On a large sheet each pass over a column's cells costs a memory access per
+    cell, so the passes are kept few: the types are taken from the distinct
+    values, and a column whose cells are all different and all read as they
+    are (IDs, free text) is returned as it is.
     """
     as_read = _KEPT_AS_READ.get(column.type, frozenset())
-    types = set(map(type, cells))
-    if types <= as_read:
-        return cells, []
+    distinct = None
+    if as_read:
+        types = set(map(type, cells))
+        if types <= as_read:
+            return cells, []
+    else:
+        distinct = set(cells)
+        types = set(map(type, distinct))
+        if not types.isdisjoint(_NUMERIC_TYPES):
+            types = set(map(type, cells))
+            distinct = None
     if bool in types:
         # True and 1.0 are equal dict keys, so a column containing booleans is keyed by type as well.
         keys = [("bool", value) if type(value) is bool else value for value in cells]
         values_of = dict(zip(keys, cells))
+        distinct = set(keys)
     else:
         keys = cells
         values_of = None
+        if distinct is None:
+            distinct = set(keys)
     outcome = reader.outcome
     memo = {}
-    distinct = set(keys)
+    all_different = len(distinct) == len(keys)
     parsed_of = {}
     if column.type is schema.TEXT or column.type is schema.ID or column.type is schema.LIST:
         parsed_of = _plain_texts([key for key in distinct if type(key) is str])
@@ -545,11 +567,17 @@ def _read_column(reader: _Reader, column: schema.Column, cells: tuple) -> tuple[
         else:
             memo[key] = result = outcome(column, value)
             parsed_of[key] = result.parsed
-    parsed = list(map(parsed_of.__getitem__, keys))
     flagged = {key for key, result in memo.items() if result.problems}
+    if (all_different and not flagged and values_of is None
+            and all(map(operator.is_, parsed_of, parsed_of.values()))):
+        return cells, []  # every cell read as itself (str.strip returns the same text when it strips nothing)
+    parsed = list(map(parsed_of.__getitem__, keys))
     if not flagged:
         return parsed, []
     return parsed, [(offset, memo[key]) for offset, key in enumerate(keys) if key in flagged]
+
+
+_LONGEST_PLACEHOLDER = max(map(len, values.PLACEHOLDERS))
 
 
 def _plain_texts(texts: list[str]) -> dict[str, str]:
@@ -560,12 +588,20 @@ def _plain_texts(texts: list[str]) -> dict[str, str]:
     problem. Most cells of text and ID columns are such texts, and this reads
     them together with one search for unusual spaces instead of one per text.
     """
-    plain = [text for text in texts if "\n" not in text and "\r" not in text and "  " not in text]
-    if values.has_unusual_space("\x00".join(plain)):
+    # The texts are searched joined first, as usually none has a line break, a double
+    # space or an unusual space, and they are looked at one by one only when some do.
+    joined = "\x00".join(texts)
+    if "\n" in joined or "\r" in joined or "  " in joined:
+        plain = [text for text in texts if "\n" not in text and "\r" not in text and "  " not in text]
+        joined = "\x00".join(plain)
+    else:
+        plain = texts
+    if values.has_unusual_space(joined):
         plain = [text for text in plain if not values.has_unusual_space(text)]
     stripped = list(map(str.strip, plain))
     read = dict(zip(plain, stripped))
-    folded = set(map(str.casefold, stripped))
+    # Case folding never shortens a text, so only short ones can be placeholders.
+    folded = set(map(str.casefold, [text for text in stripped if len(text) <= _LONGEST_PLACEHOLDER]))
     if "" in folded or not folded.isdisjoint(values.PLACEHOLDERS):
         read = {text: value for text, value in read.items() if value and not values.is_placeholder(value)}
     return read

@@ -266,10 +266,14 @@ def parse_id_list(value: object) -> list[str]:
 
 def split_id_list(text: str) -> list[str]:
     """Split cleaned text into IDs at commas, semicolons and line breaks."""
-    if "," not in text and ";" not in text and "\n" not in text:
-        text = text.strip()
-        return [text] if text else []
-    return [part.strip() for part in _LIST_SEPARATORS.split(text) if part.strip()]
+    if ";" not in text and "\n" not in text:
+        if "," not in text:
+            text = text.strip()
+            return [text] if text else []
+        parts = text.split(",")  # the usual separator alone: quicker than the pattern
+    else:
+        parts = _LIST_SEPARATORS.split(text)
+    return [part for part in map(str.strip, parts) if part]
 
 
 def match_choice(text: str, choices: tuple[str, ...]) -> str | None:
