@@ -214,7 +214,7 @@ def test_json_item_line_matches_json_module():
         assert json.loads(line) == item.to_dict()
 
 
-def test_json_due_moments_that_compare_equal_keep_their_own_offsets():
+def test_equal_due_moments_keep_offsets():
     """Moments equal as instants or as wall-clock times are still written with their own offset."""
     import json
     from zoneinfo import ZoneInfo
@@ -227,7 +227,8 @@ def test_json_due_moments_that_compare_equal_keep_their_own_offsets():
     # 01:30 happens twice on 2026-11-01 in Chicago; the moments compare equal but differ in offset.
     first = dt.datetime(2026, 11, 1, 1, 30, tzinfo=chicago)
     second = first.replace(fold=1)
-    assert local_far == FAR_FUTURE and first == second
+    assert local_far == FAR_FUTURE
+    assert first == second
     items = [DueItem("ESC-RESPONSE", "due soon", "R1", "Escalations", row, "E1", due_at, "CM1", "x")
              for row, due_at in enumerate((FAR_FUTURE, local_far, first, second), start=2)]
     shown = [json.loads(line)["due_at"] for line in _item_lines(items)]
@@ -237,4 +238,5 @@ def test_json_due_moments_that_compare_equal_keep_their_own_offsets():
     from toolkit.report import due_text
 
     text = due_text("f.xlsx", "Maple", dt.datetime(2026, 12, 4, 9, 0, tzinfo=chicago), 14, items[:2])
-    assert "9999-12-30 00:00" in text and "9999-12-29 18:00" in text
+    assert "9999-12-30 00:00" in text
+    assert "9999-12-29 18:00" in text

@@ -55,8 +55,51 @@ def test_failing_child_ends_after_sent_values():
     assert result["after_failure"] == ["sent"]
 
 
+DUPLEX = r"""
+import json, os
+from toolkit.forked import Forked
+
+def echo(receive):
+    yield "ready"
+    yield receive() * 2
+    yield receive() + "!"
+
+child = Forked(echo, duplex=True)
+seen = [child.take()]
+child.send(21)
+seen.append(child.take())
+child.send("x" * 200_000)  # more than a pipe holds: the child reads while the parent writes
+seen.append(len(child.take()))
+try:
+    child.take()
+except EOFError:
+    seen.append("end")
+
+def stops(receive):
+    yield "first"
+
+stopped = Forked(stops, duplex=True)
+first = stopped.take()
+os.waitpid(stopped.pid, 0)  # the child has ended, and its end of the pipe with it
+stopped.finished = True  # reaped here, so close() must not wait for it again
+try:
+    stopped.send("too late")
+except EOFError:
+    first += ", then stopped"
+print(json.dumps({"seen": seen, "stopped": first}))
+"""
+
+
+def test_duplex_child_receives_what_parent_sends():
+    result = json.loads(run_python(DUPLEX))
+    assert result["seen"] == ["ready", 42, 200_001, "end"]
+    assert result["stopped"] == "first, then stopped"
+
+
 # Prints the problems and due items of argv[1] as JSON, worked out in the mode given in argv[2],
-# and what the forked processes sent: rule names, and "checks" for the later checks.
+# what the forked processes sent (rule names, and "checks" for the later checks), and how many
+# processes were forked. In the "fused" modes, one forked process runs the later checks and
+# then its share of the due rules; "-stops" modes end the forked process early.
 DUE = r"""
 import datetime as dt, json, os, sys
 from toolkit import checks, due, forked
@@ -66,15 +109,31 @@ from toolkit.facility import load_facility
 path, mode = sys.argv[1], sys.argv[2]
 parent = os.getpid()
 received = []
-original_iter = forked.Forked.__iter__
+forks = []
+original_take = forked.Forked.take
+original_init = forked.Forked.__init__
 
 def spy(self):
-    for sent in original_iter(self):
-        received.extend(sent if isinstance(sent, dict) else ["checks"])
-        yield sent
+    sent = original_take(self)
+    received.extend(sent[1] if isinstance(sent, tuple) else ["checks"])
+    return sent
 
-forked.Forked.__iter__ = spy
+def counted_init(self, *arguments, **options):
+    forks.append(1)
+    original_init(self, *arguments, **options)
+
+forked.Forked.take = spy
+forked.Forked.__init__ = counted_init
 facility_module.SHARED_WORK_MIN_ROWS = float("inf") if mode == "unforked" else 0
+if mode == "fused-stops":
+    original_rule_items = due.DueRules.rule_items
+
+    def rule_items(self, rule, horizon_days):
+        if os.getpid() != parent:
+            os._exit(0)  # the forked process ends after the later checks, before its rules
+        return original_rule_items(self, rule, horizon_days)
+
+    due.DueRules.rule_items = rule_items
 if mode == "forked-stops":
     original_rule_items = due.DueRules.rule_items
     original_later_checks = checks._run_later_checks
@@ -91,12 +150,14 @@ if mode == "forked-stops":
 
     due.DueRules.rule_items = rule_items
     checks._run_later_checks = run_later_checks
-facility = load_facility(path, dt.datetime(2026, 12, 4, 9))
+fused = mode.startswith("fused")
+facility = load_facility(path, dt.datetime(2026, 12, 4, 9), due_rules=fused,
+                         due_horizon=7 if mode == "fused-other-horizon" else 14)
+items = due.due_items(facility, 14)
 errors = {table.name: [[record.row, sorted(record.errors), record.left_out] for record in table.records]
           for table in facility.tables.values()}
-items = due.due_items(facility, 14)
 print(json.dumps({"problems": [problem.to_dict() for problem in facility.problems], "errors": errors,
-                  "items": [item.to_dict() for item in items], "received": received}))
+                  "items": [item.to_dict() for item in items], "received": received, "forks": len(forks)}))
 """
 
 
@@ -114,6 +175,24 @@ def test_checks_and_due_same_forked_or_not(workbook):
         assert stopped[key] == unforked[key], key
 
 
+@pytest.mark.parametrize("workbook", [SAMPLE, ROOT / "tests" / "data" / "libreoffice-saved.xlsx",
+                                      ROOT / "tests" / "data" / "dates-typed-as-text.xlsx"])
+def test_checks_and_rules_one_fork(workbook):
+    unforked = json.loads(run_python(DUE, str(workbook), "unforked"))
+    fused = json.loads(run_python(DUE, str(workbook), "fused"))
+    stopped = json.loads(run_python(DUE, str(workbook), "fused-stops"))
+    other_horizon = json.loads(run_python(DUE, str(workbook), "fused-other-horizon"))
+    assert fused["forks"] == 1
+    assert sorted(fused["received"]) == ["checks", "map_rules", "risk_rules"]
+    assert stopped["received"] == ["checks"]
+    # Rules worked out for a 7-day horizon are not used for 14 days; this process works them out.
+    assert other_horizon["forks"] == 1
+    for key in ("problems", "errors", "items"):
+        assert fused[key] == unforked[key], key
+        assert stopped[key] == unforked[key], key
+        assert other_horizon[key] == unforked[key], key
+
+
 def test_later_check_errors_marked_in_forked_run(make_workbook):
     # An escalation opened after the as-of time is a VALUE-FUTURE error, found by a later check,
     # so the forked run must mark the cell as the unforked run does.
@@ -121,6 +200,9 @@ def test_later_check_errors_marked_in_forked_run(make_workbook):
                                        "Opened at": "2027-01-06 10:00", "Contacted": "CM1"}])
     forked = json.loads(run_python(DUE, str(path), "forked"))
     unforked = json.loads(run_python(DUE, str(path), "unforked"))
+    fused = json.loads(run_python(DUE, str(path), "fused"))
+    assert fused["errors"] == unforked["errors"]
+    assert fused["items"] == unforked["items"]
     future = [(problem["sheet"], problem["column"]) for problem in forked["problems"]
               if problem["code"] == "VALUE-FUTURE"]
     assert ("Escalations", "Opened at") in future
@@ -150,3 +232,30 @@ def test_consent_after_unknown_contact_forked(make_workbook):
     assert ("CONSENT", "Risk Register", "Shared with") in codes
     assert "checks" in forked["received"]
     assert forked["problems"] == unforked["problems"]
+
+
+def test_forked_rules_skip_left_out_rows(make_workbook):
+    from conftest import full_map
+
+    # The earlier checks leave out the second row of a repeated resident and domain, the second
+    # risk with an ID already used, and the second incident with an ID already used. The forked
+    # process works out the map and risk rules, so it must leave those rows out too: no GAP-OPEN
+    # for the repeated map row, one RISK-REVIEW (risk row 2), and the incident a risk is reviewed
+    # after is I1 of Nov 10, not the left-out I1 of Nov 20.
+    rows = full_map()
+    repeated = {**rows[0], "Gap": "Open", "Gap noted on": "2026-11-20"}
+    risk = {"Risk ID": "K1", "Resident ID": "R1", "Risk": "Falls", "Status": "Active", "Owner": "CM1",
+            "Opened on": "2026-11-01"}
+    incident = {"Incident ID": "I1", "Resident ID": "R1", "Occurred at": "2026-11-10 08:00", "Type": "Fall"}
+    path = make_workbook(authorization_map=rows + [repeated], risks=[risk, {**risk, "Risk": "Wandering"}],
+                         incidents=[incident, {**incident, "Occurred at": "2026-11-20 08:00"}])
+    fused = json.loads(run_python(DUE, str(path), "fused"))
+    unforked = json.loads(run_python(DUE, str(path), "unforked"))
+    assert fused["forks"] == 1
+    assert "map_rules" in fused["received"]
+    assert fused["items"] == unforked["items"]
+    assert not [item for item in fused["items"] if item["code"] == "GAP-OPEN"]
+    assert [item["row"] for item in fused["items"] if item["code"] == "RISK-REVIEW"] == [2]
+    after = [item["summary"] for item in fused["items"] if item["code"] == "RISK-AFTER-INCIDENT"]
+    assert len(after) == 1
+    assert "incident I1 (fall, Nov 10 08:00)" in after[0]

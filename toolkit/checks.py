@@ -9,6 +9,7 @@ rows concerned. No check raises for bad data.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from itertools import chain
 
 from toolkit import schema, values
@@ -36,29 +37,77 @@ def _spelling(index: dict[str, Record], identifier: str, id_column: str) -> str:
     return record.get(id_column) if record is not None else identifier
 
 
-def run_checks(facility: Facility) -> None:
+def run_checks(facility: Facility, then: Callable[[Facility], object] | None = None) -> None:
     """Run every cross-cell check on a loaded facility and sort its problems.
 
     For a large workbook, a forked process runs the later checks while this
     one runs the earlier ones (see toolkit.forked and LATER_CHECKS). Their
     problems are added after the earlier ones' with the same cells marked,
     so the result is the same either way.
+
+    ``then`` is for a caller that goes on to work out due items. The forked
+    process receives the marks of the earlier checks, so it has every mark
+    this one has, and then runs ``then`` on its copy of the facility. The
+    process is left in ``facility.forked``, whose next value is what ``then``
+    returned. It is None when nothing was forked or the process stopped.
     """
-    forked = start_forked(lambda: [_run_later_checks(facility)]) if worth_sharing(facility) else None
+    forked = None
+    if worth_sharing(facility):
+        if then is None:
+            forked = start_forked(lambda: [_run_later_checks(facility)])
+        else:
+            forked = start_forked(lambda receive: _later_checks_then(facility, receive, then), duplex=True)
+    later = None
     try:
+        before = len(facility.problems)
         for check in EARLIER_CHECKS:
             check(facility)
-        later = None
-        for sent in forked or ():
-            later = sent
-    finally:
+        if forked is not None:
+            later = forked.take()
+            if then is not None:
+                forked.send([_mark_of(problem) for problem in facility.problems[before:]
+                             if problem.severity == ERROR])
+    except EOFError:  # the forked process stopped early, and take or send has reaped it
+        forked = None
+    except BaseException:
         if forked is not None:
             forked.close()
+        raise
+    if forked is not None and then is None:
+        forked.close()  # it has sent all it had
+        forked = None
+    facility.forked = forked
     if later is None:  # not forked, or the forked process stopped early
         _run_later_checks(facility)
     else:
         _add_found(facility, later)
     sort_problems(facility)
+
+
+def _later_checks_then(facility: Facility, receive: Callable[[], object], then: Callable[[Facility], object]):
+    """In the forked process: send the later checks' problems, take the earlier ones' marks, run ``then``."""
+    yield _run_later_checks(facility)
+    _apply_marks(facility, receive())
+    yield then(facility)
+
+
+# The checks that leave a row out of due items, by the code of the problem they report on it.
+_LEAVES_ROW_OUT = frozenset({"ID-DUPLICATE", "ROW-DUPLICATE"})
+
+
+def _mark_of(problem: Problem) -> tuple:
+    """Return what an error problem changed on its row: sheet, row, column, and whether the row is left out."""
+    return problem.sheet, problem.row, problem.column, problem.code in _LEAVES_ROW_OUT
+
+
+def _apply_marks(facility: Facility, marks: list[tuple]) -> None:
+    """Make the changes ``_mark_of`` describes, as the checks that found the problems did."""
+    rows = _rows_by_number(facility, {sheet for sheet, _, _, _ in marks})
+    for sheet, row, column, left_out in marks:
+        record = rows[sheet][row]
+        record.mark_error(column)
+        if left_out:
+            record.left_out = True
 
 
 def _run_later_checks(facility: Facility) -> list[Problem]:
@@ -73,14 +122,15 @@ def _add_found(facility: Facility, found: list[Problem]) -> None:
     """Add problems that LATER_CHECKS found in the forked process, and mark their cells as _add does."""
     facility.problems.extend(found)
     errors = [problem for problem in found if problem.severity == ERROR]
-    if not errors:
-        return
-    tables = {table.name: table for table in facility.tables.values()}
-    rows: dict[str, dict[int, Record]] = {}
+    rows = _rows_by_number(facility, {problem.sheet for problem in errors})
     for problem in errors:
-        if problem.sheet not in rows:
-            rows[problem.sheet] = {record.row: record for record in tables[problem.sheet].records}
         rows[problem.sheet][problem.row].mark_error(problem.column)
+
+
+def _rows_by_number(facility: Facility, sheets: set[str]) -> dict[str, dict[int, Record]]:
+    """Return the records of the named tables by Excel row number."""
+    return {table.name: {record.row: record for record in table.records}
+            for table in facility.tables.values() if table.name in sheets}
 
 
 def sort_problems(facility: Facility) -> None:
@@ -104,7 +154,7 @@ def sort_problems(facility: Facility) -> None:
 
 def check_workbook_open(facility: Facility) -> None:
     if facility.lock_file is not None:
-        facility.problems.insert(0, Problem(
+        facility.problems.append(Problem(  # sort_problems puts it first, as a workbook-level problem
             "WORKBOOK-OPEN", WARNING, "", None, "", "", facility.lock_file.name,
             f"Someone has {facility.path.name} open in Excel ({facility.lock_file.name} is beside it). "
             "Edits not yet saved are not included; ask them to save, then run this again.",

@@ -114,20 +114,21 @@ def now_utc() -> dt.datetime:
 
 
 def load(workbook: str, as_of: str | None, warn: bool = False, prepare_calendar: bool = False,
-         quiet: bool = False):
+         quiet: bool = False, due_rules: bool = False, due_horizon: int | None = None):
     """Load and check the workbook at the given or current moment.
 
     With ``warn``, problems that change what the command can see (the
     workbook open in Excel, an optional sheet missing) are repeated on
     stderr, since commands other than ``check`` do not list problems.
-    ``prepare_calendar`` is for commands that work out due items (see
-    ``load_facility``). Reading a large workbook shows a progress bar on a
-    terminal unless ``quiet``.
+    ``prepare_calendar`` is for commands that work out due items, and
+    ``due_rules`` and ``due_horizon`` for one that then calls ``due_items``
+    once (see ``load_facility``). Reading a large workbook shows a progress
+    bar on a terminal unless ``quiet``.
     """
     from toolkit.facility import load_facility
 
     facility = load_facility(workbook, parse_as_of(as_of) or now_utc(), prepare_calendar=prepare_calendar,
-                             progress=terminal_progress(quiet))
+                             progress=terminal_progress(quiet), due_rules=due_rules, due_horizon=due_horizon)
     if warn:
         for problem in facility.problems:
             renamed_sheet = problem.code == "SHEET-MISSING" and "Did you mean" in problem.message
@@ -373,7 +374,8 @@ def due(workbook: str, as_of: str | None, horizon: int | None, owner: str | None
     if previous and output_format != "ics":
         raise click.UsageError("--previous is the last calendar file, so it needs --format ics.")
     check_output_path(output, workbook)
-    facility = load(workbook, as_of, warn=True, prepare_calendar=True, quiet=quiet)
+    facility = load(workbook, as_of, warn=True, prepare_calendar=True, quiet=quiet, due_rules=True,
+                    due_horizon=horizon)
     require_sheets(facility)
     if horizon is None:
         horizon = int(facility.settings.number("Due soon horizon (days)"))

@@ -23,6 +23,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from toolkit import schema, values
+from toolkit.forked import Forked
 from toolkit.problems import ERROR, WARNING, Problem, column_letter
 from toolkit.progress import ProgressCallback, no_progress
 from toolkit.workbook import RawWorkbook, read_workbook
@@ -163,6 +164,8 @@ class Facility:
     tables: dict[str, Table]
     problems: list[Problem]
     lock_file: Path | None = None
+    # A forked process working out due rules beside this one (see checks.run_checks), or None.
+    forked: Forked | None = None
 
     def table(self, name: str) -> Table:
         return self.tables[name]
@@ -525,9 +528,9 @@ def _read_column(reader: _Reader, column: schema.Column, cells: tuple) -> tuple[
     column of them costs almost nothing.
 
     On a large sheet each pass over a column's cells costs a memory access per
-    cell, so the passes are kept few: the types are taken from the distinct
-    values, and a column whose cells are all different and all read as they
-    are (IDs, free text) is returned as it is.
+    cell, so the passes are kept few. The types are taken from the distinct
+    values. A column whose cells are all different and all read as they are
+    (IDs, free text) is returned as it is.
     """
     as_read = _KEPT_AS_READ.get(column.type, frozenset())
     distinct = None
@@ -845,6 +848,7 @@ def _reading_order(sheet_name: str) -> int | None:
 def load_facility(
     path: str | Path | RawWorkbook, as_of: dt.datetime | dt.date | None = None, *,
     prepare_calendar: bool = False, progress: ProgressCallback = no_progress,
+    due_rules: bool = False, due_horizon: int | None = None,
 ) -> Facility:
     """Read, parse and check a facility workbook.
 
@@ -856,9 +860,14 @@ def load_facility(
     With ``prepare_calendar``, for callers that go on to work out due items,
     the holiday calendar is loaded in the background while the sheets are read.
     ``progress`` is called as each sheet is read and when the checks are done.
+
+    With ``due_rules``, for a caller that calls ``due.due_items`` once with
+    the horizon ``due_horizon`` (None for the Due soon horizon setting), a
+    large workbook's forked process works out part of the due rules right
+    after its checks (see checks.run_checks).
     """
     with collector_paused():
-        return _load(path, as_of, prepare_calendar, progress)
+        return _load(path, as_of, prepare_calendar, progress, due_horizon if due_rules else False)
 
 
 def _prepare_calendar(setting: str) -> None:
@@ -869,7 +878,7 @@ def _prepare_calendar(setting: str) -> None:
 
 
 def _load(path: str | Path | RawWorkbook, as_of: dt.datetime | dt.date | None, prepare_calendar: bool,
-          progress: ProgressCallback) -> Facility:
+          progress: ProgressCallback, due_horizon: int | None | bool = False) -> Facility:
     raw = path if isinstance(path, RawWorkbook) else read_workbook(path, first=_reading_order)
     problems: list[Problem] = []
     found, sheet_problems = _find_sheets(raw)
@@ -919,7 +928,12 @@ def _load(path: str | Path | RawWorkbook, as_of: dt.datetime | dt.date | None, p
 
     from toolkit.checks import run_checks
 
-    run_checks(facility)
+    then = None
+    if due_horizon is not False:
+        from toolkit.due import forked_rules
+
+        then = functools.partial(forked_rules, horizon_days=due_horizon)
+    run_checks(facility, then)
     progress(steps, steps, "Reading workbook")
     return facility
 

@@ -63,12 +63,12 @@ def _thread_count() -> int | None:
     return None
 
 
-def start(produce: Callable[[], Iterable]) -> Forked | None:
+def start(produce: Callable[..., Iterable], duplex: bool = False) -> Forked | None:
     """Return a forked child running ``produce``, or None when forking is not allowed or fails."""
     if not fork_allowed():
         return None
     try:
-        return Forked(produce)
+        return Forked(produce, duplex)
     except OSError:  # no process to spare
         return None
 
@@ -77,37 +77,78 @@ class Forked:
     """A forked child that runs ``produce`` and sends back each value it yields, in order.
 
     Iterating gives the values as they arrive and ends when the child has
-    finished. The values of a child that fails or is killed part-way end
-    early, and the caller then does the rest itself. Creating one raises
-    OSError when no process can be forked.
+    finished; ``take`` gives them one at a time. The values of a child that
+    fails or is killed part-way end early, and the caller then does the rest
+    itself. Creating one raises OSError when no process can be forked.
+
+    With ``duplex``, ``produce`` is called with a function that returns the
+    next value the parent passes to ``send``. The parent sends only while the
+    child waits for it, after taking what the child sent before, so neither
+    side can block the other on a full pipe.
     """
 
-    def __init__(self, produce: Callable[[], Iterable]):
+    def __init__(self, produce: Callable[..., Iterable], duplex: bool = False):
         read_end, write_end = os.pipe()
+        child_read = parent_write = None
         try:
+            if duplex:
+                child_read, parent_write = os.pipe()
             self.pid = os.fork()
         except OSError:
-            os.close(read_end)
-            os.close(write_end)
+            for descriptor in (read_end, write_end, child_read, parent_write):
+                if descriptor is not None:
+                    os.close(descriptor)
             raise
         if self.pid == 0:
             os.close(read_end)
+            if duplex:
+                os.close(parent_write)
+                inbound = os.fdopen(child_read, "rb")
+                _run_child(lambda: produce(lambda: _read_frame(inbound)), write_end)
             _run_child(produce, write_end)
         os.close(write_end)
+        self.to_child = None
+        if duplex:
+            os.close(child_read)
+            self.to_child = parent_write
         self.pipe = os.fdopen(read_end, "rb")
         self.finished = False
+
+    def take(self):
+        """Return the child's next value; raise EOFError when it has sent its last one or stopped.
+
+        On EOFError the child is reaped, and any values still to come are lost.
+        """
+        if self.pipe.closed:
+            raise EOFError
+        try:
+            return _read_frame(self.pipe)
+        except EOFError:
+            self.finished = True
+            self.close()
+            raise
+        except (OSError, pickle.UnpicklingError):  # a broken pipe or a cut-short frame ends the values
+            self.close()
+            raise EOFError from None
+
+    def send(self, value) -> None:
+        """Pass a value to a duplex child, which receives it when it reads the next one.
+
+        Raises EOFError, after reaping the child, when the child has stopped.
+        """
+        if self.to_child is None:
+            raise EOFError
+        try:
+            _write_all(self.to_child, _frame(value))
+        except OSError:  # the child has stopped, and its end of the pipe is closed
+            self.close()
+            raise EOFError from None
 
     def __iter__(self) -> Iterator:
         try:
             while True:
-                head = self.pipe.read(_FRAME_SIZE.size)
-                if len(head) < _FRAME_SIZE.size:
-                    self.finished = True
-                    return
-                frame = self.pipe.read(_FRAME_SIZE.unpack(head)[0])
-                # The frames come from the child forked above, which runs this same code.
-                yield pickle.loads(frame)
-        except (OSError, EOFError, pickle.UnpicklingError):  # a broken pipe or a cut-short frame ends the values
+                yield self.take()
+        except EOFError:
             return
         finally:
             self.close()
@@ -117,6 +158,9 @@ class Forked:
         if self.pipe.closed:
             return
         self.pipe.close()
+        if self.to_child is not None:
+            os.close(self.to_child)
+            self.to_child = None
         try:
             if not self.finished:
                 os.kill(self.pid, signal.SIGKILL)
@@ -137,12 +181,29 @@ def _run_child(produce: Callable[[], Iterable], write_end: int) -> None:
         for stream in (0, 1, 2):
             os.dup2(null, stream)
         for value in produce():
-            frame = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-            _write_all(write_end, _FRAME_SIZE.pack(len(frame)) + frame)
+            _write_all(write_end, _frame(value))
     except BaseException:  # noqa: BLE001 - the parent does the rest itself
         pass
     finally:
         os._exit(0)
+
+
+def _frame(value) -> bytes:
+    frame = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    return _FRAME_SIZE.pack(len(frame)) + frame
+
+
+def _read_frame(pipe) -> object:
+    """Return the value of the next frame in ``pipe``; raise EOFError at its end or a cut-short frame."""
+    head = pipe.read(_FRAME_SIZE.size)
+    if len(head) < _FRAME_SIZE.size:
+        raise EOFError
+    size = _FRAME_SIZE.unpack(head)[0]
+    frame = pipe.read(size)
+    if len(frame) < size:
+        raise EOFError
+    # The frames come from the process forked here, or its parent, which run this same code.
+    return pickle.loads(frame)
 
 
 def _write_all(descriptor: int, data: bytes) -> None:
