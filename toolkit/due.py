@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 from toolkit import schema, values
 from toolkit.calendar import BusinessCalendar
+from toolkit.errors import RequiredSheetMissing
 from toolkit.facility import Facility, Record, collector_paused, worth_sharing
 from toolkit.forked import start as start_forked
 
@@ -675,6 +676,17 @@ _DIGITS = re.compile(r"(\d+)")
 def natural_key(text: str) -> tuple:
     """Return a sort key that orders R-2 before R-10, as people expect."""
     return tuple(int(part) if part.isdigit() else part.casefold() for part in _DIGITS.split(text))
+
+
+def require_sheets(facility: Facility) -> None:
+    """Raise RequiredSheetMissing when a required sheet is absent."""
+    missing = facility.missing_required_sheets
+    if missing:
+        names = ", ".join(f'"{name}"' for name in missing)
+        raise RequiredSheetMissing(
+            f"{facility.path.name}: the required sheet {names} is missing, so due items cannot be "
+            "worked out. Run `handoff check` for details."
+        )
 
 
 def due_items(facility: Facility, horizon_days: int | None = None) -> list[DueItem]:

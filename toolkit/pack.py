@@ -25,7 +25,7 @@ from toolkit import values
 from toolkit.consent import PartnerScope, partner_scope
 from toolkit.contexts import ContextBuilder, partner_audience
 from toolkit.due import DueItem, due_items
-from toolkit.errors import HandoffError, OutputError, RequiredSheetMissing
+from toolkit.errors import HandoffError, OutputError
 from toolkit.facility import Facility
 from toolkit.pdf import PdfResult, convert_to_pdf
 from toolkit.problems import count_by_severity
@@ -94,17 +94,6 @@ def _replace_folder(new: Path, target: Path, out_dir: Path) -> None:
     os.replace(new, target)
     if old_parent is not None:
         shutil.rmtree(old_parent, ignore_errors=True)
-
-
-def require_sheets(facility: Facility) -> None:
-    """Raise RequiredSheetMissing when a required sheet is absent."""
-    missing = facility.missing_required_sheets
-    if missing:
-        names = ", ".join(f'"{name}"' for name in missing)
-        raise RequiredSheetMissing(
-            f"{facility.path.name}: the required sheet {names} is missing, so due items cannot be "
-            "worked out. Run `handoff check` for details."
-        )
 
 
 _UNSAFE_FILE_CHARACTERS = re.compile(r"[^A-Za-z0-9._-]+")

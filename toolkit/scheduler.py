@@ -475,9 +475,8 @@ class JobRunner:
         return outcome
 
     def _produce(self, job: Job, now: dt.datetime) -> RunOutcome:
-        from toolkit.due import due_items
+        from toolkit.due import due_items, require_sheets
         from toolkit.facility import load_facility
-        from toolkit.pack import require_sheets
 
         facility = load_facility(job.workbook, now, prepare_calendar=True)
         require_sheets(facility)
