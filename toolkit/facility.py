@@ -64,7 +64,7 @@ class Record(dict):
     """
 
     # "__dict__" is only created for a row that gets its own errors or is left out.
-    __slots__ = ("table", "row", "raw", "__dict__")
+    __slots__ = ("table", "row", "__dict__")
 
     # Columns with an error: shared and empty until mark_error gives the row its own set.
     errors: set[str] | frozenset[str] = _NO_ERRORS
@@ -76,22 +76,22 @@ class Record(dict):
     __hash__ = object.__hash__
 
     # The reader builds each record as Record(pairs of column name and value) and
-    # then sets table, row (the Excel row number, 1-based) and raw (the cell
-    # values as read, in the order of table.columns, for messages). Leaving out
-    # a Python __init__ keeps that at C speed.
+    # then sets table and row (the Excel row number, 1-based). Leaving out a
+    # Python __init__ keeps that at C speed. The cell values as read, for
+    # messages, stay in the table's columns (Table.raw_columns).
     table: Table
     row: int
-    raw: tuple
 
     def __bool__(self) -> bool:
         return True
 
     def text(self, column: str) -> str:
         """Return the cell's text as found in the workbook, with outer spaces removed."""
-        position = self.table.positions.get(column)
-        if position is None or position >= len(self.raw):
+        table = self.table
+        position = table.positions.get(column)
+        if position is None:
             return ""
-        raw = self.raw[position]
+        raw = table.raw_columns[position][self.row - table.first_row]
         return "" if raw is None else values.clean_text(raw)
 
     def mark_error(self, column: str) -> None:
@@ -139,8 +139,12 @@ class Table:
     present: bool = False
     header_row: int | None = None
     columns: dict[str, int] = field(default_factory=dict)  # declared name -> 0-based index
-    positions: dict[str, int] = field(default_factory=dict)  # declared name -> place in Record.raw
+    positions: dict[str, int] = field(default_factory=dict)  # declared name -> place in raw_columns
     records: list[Record] = field(default_factory=list)
+    # The cells as read of each known column, one tuple per column from the row below the header,
+    # blank rows included, and the Excel row number of that first row.
+    raw_columns: list[tuple] = field(default_factory=list)
+    first_row: int = 0
 
     def cell(self, column: str, row: int) -> str:
         index = self.columns.get(column)
@@ -660,7 +664,8 @@ def _read_rows(reader: _Reader, grid: list[list], first_row: int, unsaved_formul
     set_each = functools.partial(collections.deque, maxlen=0)  # runs a map for its effect
     set_each(map(setattr, records, itertools.repeat("table"), itertools.repeat(table, count)))
     set_each(map(setattr, records, itertools.repeat("row"), range(first_row + 1, first_row + 1 + count)))
-    set_each(map(setattr, records, itertools.repeat("raw"), zip(*raw_columns)))
+    table.raw_columns = raw_columns
+    table.first_row = first_row + 1
     for offset in blank:
         records[offset] = None
     table.records.extend(records if not blank else [record for record in records if record is not None])
