@@ -127,7 +127,7 @@ def due_json_chunks(workbook: str, facility: str, as_of: dt.datetime, timezone: 
     # 01:30s of a fall-back night (fold), and a local time equal to FAR_FUTURE in UTC.
     shown_due: dict = {}
     for position, item in enumerate(items):
-        due_at = item.due_at
+        code, status, resident_id, sheet, row, ref, due_at, owner, summary = item
         if due_at is None:
             shown = '""'
         else:
@@ -135,7 +135,14 @@ def due_json_chunks(workbook: str, facility: str, as_of: dt.datetime, timezone: 
             shown = shown_due.get(key)
             if shown is None:
                 shown = shown_due[key] = _quote(due_at.isoformat())
-        yield "    " + _item_json(item, shown) + (",\n" if position < last else "\n")
+        # The same text json gives for item.to_dict(), written with json's own string quoting:
+        # encoding a dict per item was most of the time taken by a report of tens of thousands.
+        try:
+            line = _ITEM_JSON % (_quote(code), _quote(status), _quote(resident_id), _quote(sheet), row, _quote(ref),
+                                 shown, _quote(owner), _quote(summary))
+        except TypeError:  # a field that is not text, such as a missing resident ID
+            line = _encode(item.to_dict())
+        yield "    " + line + (",\n" if position < last else "\n")
     yield "  ]\n}\n"
 
 
@@ -144,17 +151,3 @@ _encode = json.JSONEncoder(ensure_ascii=False).encode
 # One due item in JSON, with the keys in the order of DueItem's fields.
 _ITEM_JSON = ('{"code": %s, "status": %s, "resident_id": %s, "sheet": %s, "row": %d, "ref": %s, "due_at": %s, '
               '"owner": %s, "summary": %s}')
-
-
-def _item_json(item: DueItem, shown_due: str) -> str:
-    """Return a due item as one line of JSON, the same text json gives for ``item.to_dict()``.
-
-    ``shown_due`` is the due moment already in JSON. Written out with json's
-    own string quoting, because encoding a dict per item was most of the time
-    taken by a report of tens of thousands of items.
-    """
-    try:
-        return _ITEM_JSON % (_quote(item.code), _quote(item.status), _quote(item.resident_id), _quote(item.sheet),
-                             int(item.row), _quote(item.ref), shown_due, _quote(item.owner), _quote(item.summary))
-    except TypeError:  # a field that is not text, such as a missing resident ID
-        return _encode(item.to_dict())
