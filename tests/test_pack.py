@@ -187,7 +187,8 @@ def test_check_and_help_avoid_heavy_imports(make_workbook):
         f"result = CliRunner().invoke(main, ['check', {str(workbook)!r}, '--as-of', '2026-12-04'])\n"
         f"CliRunner().invoke(main, ['due', {str(workbook)!r}, '--as-of', '2026-12-04'])\n"
         "assert result.exit_code in (0, 1), result.output\n"
-        "print(sorted(m for m in ('pandas', 'docxtpl', 'matplotlib', 'docx') if m in sys.modules))\n"
+        "print(sorted(m for m in ('pandas', 'docxtpl', 'matplotlib', 'docx', 'toolkit.pack', 'toolkit.contexts')\n"
+        "             if m in sys.modules))\n"
     )
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
