@@ -78,7 +78,7 @@ def due_text(workbook: str, facility: str, as_of: dt.datetime, horizon_days: int
     lines.append("")
     lines.append(f"  {'STATUS':<11} {'DUE':<16} {'CODE':<19} {'RESIDENT':<9} {'REF':<22} {'OWNER':<9} SUMMARY")
     # Many items share a due moment (the end of a day), so each is formatted once. Moments in
-    # one zone that compare equal print alike; the zone is part of the key because a local
+    # one zone that compare equal print alike. The zone is part of the key, because a local
     # time can equal FAR_FUTURE, which is in UTC.
     shown_due: dict = {None: "-"}
     for item in items:
@@ -123,7 +123,7 @@ def due_json_chunks(workbook: str, facility: str, as_of: dt.datetime, timezone: 
     yield opening + ',\n  "items": [\n'
     last = len(items) - 1
     # Many items share a due moment (the end of a day), so each is written out once.
-    # The key tells apart moments that compare equal but print differently: the two
+    # The key separates moments that compare equal but print differently: the two
     # 01:30s of a fall-back night (fold), and a local time equal to FAR_FUTURE in UTC.
     shown_due: dict = {}
     for position, item in enumerate(items):
