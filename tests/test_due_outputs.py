@@ -240,3 +240,32 @@ def test_equal_due_moments_keep_offsets():
     text = due_text("f.xlsx", "Maple", dt.datetime(2026, 12, 4, 9, 0, tzinfo=chicago), 14, items[:2])
     assert "9999-12-30 00:00" in text
     assert "9999-12-29 18:00" in text
+
+
+def test_horizon_beyond_ten_years_rejected(make_workbook):
+    # A horizon past 3,650 days (the Due soon horizon setting's ceiling) would overflow date arithmetic.
+    result = run_cli("due", make_workbook(), "--as-of", AS_OF, "--horizon", "1000000000")
+    assert result.exit_code == 2
+    assert "--horizon" in result.output
+    assert "3650" in result.output
+    accepted = run_cli("due", make_workbook(), "--as-of", AS_OF, "--horizon", "3650")
+    assert accepted.exit_code == 0
+
+
+def test_due_without_calendar_thread(make_workbook, monkeypatch):
+    # With no thread to spare (a low ulimit -u), the holiday dates are loaded when the rules need them.
+    import threading
+
+    original_start = threading.Thread.start
+
+    def start(thread):
+        if thread.name == "handoff-calendar":
+            raise RuntimeError("can't start new thread")
+        original_start(thread)
+
+    path = make_workbook()
+    expected = run_cli("due", path, "--as-of", AS_OF, "--format", "json")
+    monkeypatch.setattr(threading.Thread, "start", start)
+    result = run_cli("due", path, "--as-of", AS_OF, "--format", "json")
+    assert result.exit_code == 0
+    assert result.output == expected.output

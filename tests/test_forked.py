@@ -99,7 +99,7 @@ def test_duplex_child_receives_what_parent_sends():
 # Prints the problems and due items of argv[1] as JSON, worked out in the mode given in argv[2],
 # what the forked processes sent (rule names, and "checks" for the later checks), and how many
 # processes were forked. In the "fused" modes, one forked process runs the later checks and
-# then its share of the due rules; "-stops" modes end the forked process early.
+# then its share of the due rules. The "-stops" modes end the forked process early.
 DUE = r"""
 import datetime as dt, json, os, sys
 from toolkit import checks, due, forked
@@ -239,9 +239,9 @@ def test_forked_rules_skip_left_out_rows(make_workbook):
 
     # The earlier checks leave out the second row of a repeated resident and domain, the second
     # risk with an ID already used, and the second incident with an ID already used. The forked
-    # process works out the map and risk rules, so it must leave those rows out too: no GAP-OPEN
-    # for the repeated map row, one RISK-REVIEW (risk row 2), and the incident a risk is reviewed
-    # after is I1 of Nov 10, not the left-out I1 of Nov 20.
+    # process works out the map and risk rules, so it must leave those rows out too. So there is
+    # no GAP-OPEN for the repeated map row and one RISK-REVIEW (risk row 2). The incident a risk
+    # is reviewed after is I1 of Nov 10, not the left-out I1 of Nov 20.
     rows = full_map()
     repeated = {**rows[0], "Gap": "Open", "Gap noted on": "2026-11-20"}
     risk = {"Risk ID": "K1", "Resident ID": "R1", "Risk": "Falls", "Status": "Active", "Owner": "CM1",
@@ -259,3 +259,106 @@ def test_forked_rules_skip_left_out_rows(make_workbook):
     after = [item["summary"] for item in fused["items"] if item["code"] == "RISK-AFTER-INCIDENT"]
     assert len(after) == 1
     assert "incident I1 (fall, Nov 10 08:00)" in after[0]
+
+
+def _running(pid: int) -> bool:
+    """Return True when process ``pid`` exists and is not a zombie."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return False
+    return "State:\tZ" not in status
+
+
+CHILD_LEFT = r"""
+import json, sys, time
+from toolkit import facility, forked
+
+pids = []
+original_init = forked.Forked.__init__
+
+def recorded_init(self, *arguments, **options):
+    original_init(self, *arguments, **options)
+    pids.append(self.pid)
+
+forked.Forked.__init__ = recorded_init
+facility.SHARED_WORK_MIN_ROWS = 0
+mode = sys.argv[1]
+if mode == "missing-sheet":
+    from toolkit import cli
+    sys.argv = ["handoff", "due", sys.argv[2], "--as-of", "2026-12-04T09:00"]
+    try:
+        cli.main(prog_name="handoff")
+    except SystemExit as end:
+        status = end.code
+    import os
+    unreaped = []
+    for pid in pids:
+        try:
+            os.waitpid(pid, os.WNOHANG)  # returns for a child still running or not yet reaped
+            unreaped.append(pid)
+        except ChildProcessError:  # already reaped, as it should be
+            pass
+    print(json.dumps({"pids": pids, "status": status, "unreaped": unreaped}), file=sys.stderr)
+else:  # the parent ends abruptly while its child works
+    def slow():
+        time.sleep(30)
+        yield "late"
+
+    child = forked.Forked(slow)
+    print(json.dumps({"pids": [child.pid]}), file=sys.stderr, flush=True)
+    import os
+    os._exit(0)
+"""
+
+
+def test_due_failing_after_load_stops_child(make_workbook):
+    # Without a Contacts sheet, due stops after loading, before the forked process's rules are used.
+    escalation = {"Escalation ID": "E1", "Resident ID": "R1", "Category": "Other", "Opened at": "2026-12-01 10:00",
+                  "Contacted": "CM1"}
+    # Holidays None: no calendar thread is still running when the checks could fork.
+    path = make_workbook(escalations=[escalation], extra_sheets={"Contacts": None}, settings={"Holidays": "None"})
+    finished = subprocess.run([sys.executable, "-c", CHILD_LEFT, "missing-sheet", str(path)],
+                              capture_output=True, text=True, timeout=60, cwd=ROOT)
+    result = json.loads(finished.stderr.strip().splitlines()[-1])
+    assert result["status"] == 2
+    assert result["pids"]
+    assert result["unreaped"] == []
+
+
+def test_child_ends_with_its_parent():
+    import time
+
+    finished = subprocess.run([sys.executable, "-c", CHILD_LEFT, "parent-ends"], capture_output=True, text=True,
+                              timeout=60, cwd=ROOT)
+    pid = json.loads(finished.stderr.strip().splitlines()[-1])["pids"][0]
+    deadline = time.monotonic() + 5
+    while _running(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not _running(pid)
+
+
+CLOSED_STREAMS = r"""
+import json, sys
+from toolkit.forked import Forked
+
+def produce(receive):
+    yield "first"
+    yield receive() + 1
+
+child = Forked(produce, duplex=True)
+values = [child.take()]
+child.send(41)
+values.append(child.take())
+with open(sys.argv[1], "w") as report:
+    json.dump(values, report)
+"""
+
+
+def test_child_works_with_standard_streams_closed(tmp_path):
+    # With 0, 1 and 2 closed, the pipes get those numbers; the child must not overwrite them.
+    report = tmp_path / "values.json"
+    finished = subprocess.run(f'"{sys.executable}" -c \'{CLOSED_STREAMS}\' "{report}" <&- >&- 2>&-',
+                              shell=True, timeout=60, cwd=ROOT)
+    assert finished.returncode == 0
+    assert json.loads(report.read_text()) == ["first", 42]

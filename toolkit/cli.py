@@ -344,7 +344,7 @@ def check(workbook: str, as_of: str | None, output_format: str, max_problems: in
 @main.command()
 @click.argument("workbook", type=click.Path(dir_okay=False))
 @as_of_option
-@click.option("--horizon", type=click.IntRange(min=0), metavar="DAYS",
+@click.option("--horizon", type=click.IntRange(min=0, max=3650), metavar="DAYS",
               help="Report items due within this many days. Default: the Due soon horizon setting (7).")
 @click.option("--owner", metavar="CONTACT",
               help="Only this contact's items; for a partner, only residents whose consent covers them.")
@@ -375,10 +375,15 @@ def due(workbook: str, as_of: str | None, horizon: int | None, owner: str | None
     check_output_path(output, workbook)
     facility = load(workbook, as_of, warn=True, prepare_calendar=True, quiet=quiet, due_rules=True,
                     due_horizon=horizon)
-    require_sheets(facility)
-    if horizon is None:
-        horizon = int(facility.settings.number("Due soon horizon (days)"))
-    items = due_items(facility, horizon)
+    try:
+        require_sheets(facility)
+        if horizon is None:
+            horizon = int(facility.settings.number("Due soon horizon (days)"))
+        items = due_items(facility, horizon)
+    finally:
+        if facility.forked is not None:  # due_items was not reached: stop the process working out rules
+            facility.forked.close()
+            facility.forked = None
     if owner:
         items = items_for_owner(facility, items, owner)
     settings = facility.settings
@@ -521,7 +526,7 @@ def report_pdf(result) -> None:
 @click.argument("workbook", type=click.Path(dir_okay=False))
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder to write the pack into.")
 @as_of_option
-@click.option("--horizon", type=click.IntRange(min=0), metavar="DAYS",
+@click.option("--horizon", type=click.IntRange(min=0, max=3650), metavar="DAYS",
               help="Due-soon horizon in days. Default: the Due soon horizon setting (7).")
 @click.option("--templates", "templates_dir", type=click.Path(file_okay=False, exists=True),
               help="Folder of restyled templates; each file found there replaces the default of that name.")

@@ -893,8 +893,11 @@ def _load(path: str | Path | RawWorkbook, as_of: dt.datetime | dt.date | None, p
     if prepare_calendar:
         # Without cached holiday dates, the holidays package is imported (0.2 s in a measured run).
         # This thread can do that while the reading threads parse the large sheets.
-        threading.Thread(target=_prepare_calendar, args=(settings.holidays,), daemon=True,
-                         name="handoff-calendar").start()
+        try:
+            threading.Thread(target=_prepare_calendar, args=(settings.holidays,), daemon=True,
+                             name="handoff-calendar").start()
+        except RuntimeError:  # no thread to spare (a low ulimit -u): the due rules load the dates themselves
+            pass
     declared_of = {sheet_name: schema.SHEETS_BY_KEY[schema.header_key(declared)]
                    for declared, sheet_name in found.items() if declared != "Settings"}
     in_order_read = getattr(raw.sheets, "in_order_read", None)

@@ -13,6 +13,7 @@ the child stops early.
 
 from __future__ import annotations
 
+import functools
 import os
 import pickle
 import signal
@@ -90,6 +91,7 @@ class Forked:
     def __init__(self, produce: Callable[..., Iterable], duplex: bool = False):
         read_end, write_end = os.pipe()
         child_read = parent_write = None
+        parent = os.getpid()
         try:
             if duplex:
                 child_read, parent_write = os.pipe()
@@ -100,12 +102,7 @@ class Forked:
                     os.close(descriptor)
             raise
         if self.pid == 0:
-            os.close(read_end)
-            if duplex:
-                os.close(parent_write)
-                inbound = os.fdopen(child_read, "rb")
-                _run_child(lambda: produce(lambda: _read_frame(inbound)), write_end)
-            _run_child(produce, write_end)
+            _run_child(produce, write_end, child_read, (read_end, parent_write), parent)
         os.close(write_end)
         self.to_child = None
         if duplex:
@@ -169,14 +166,26 @@ class Forked:
             pass
 
 
-def _run_child(produce: Callable[[], Iterable], write_end: int) -> None:
+def _run_child(produce: Callable[..., Iterable], write_end: int, read_end: int | None, parents_ends: tuple,
+               parent: int) -> None:
     """Send each value ``produce`` yields to ``write_end``, then end the process.
 
-    The child ends without running any clean-up of the parent's (exit
-    handlers, buffered output), and on any error, an interrupt included, it
-    simply stops.
+    With a ``read_end`` (a duplex child), ``produce`` is called with a
+    function that reads the parent's next value from it. ``parents_ends`` are
+    the parent's ends of the pipes, closed here. The child ends without
+    running any clean-up of the parent's (exit handlers, buffered output),
+    and on any error, an interrupt included, it simply stops.
     """
     try:
+        for descriptor in parents_ends:
+            if descriptor is not None:
+                os.close(descriptor)
+        _end_with_parent(parent)
+        write_end = _above_standard_streams(write_end)
+        if read_end is not None:
+            inbound = os.fdopen(_above_standard_streams(read_end), "rb")
+            receive = functools.partial(_read_frame, inbound)
+            produce = functools.partial(produce, receive)
         null = os.open(os.devnull, os.O_RDWR)
         for stream in (0, 1, 2):
             os.dup2(null, stream)
@@ -185,6 +194,42 @@ def _run_child(produce: Callable[[], Iterable], write_end: int) -> None:
     except BaseException:  # noqa: BLE001 - the parent does the rest itself
         pass
     finally:
+        os._exit(0)
+
+
+def _above_standard_streams(descriptor: int) -> int:
+    """Return ``descriptor``, moved to 3 or above when it is 0, 1 or 2.
+
+    A process started with its standard streams closed gets a pipe there, and
+    the child points those numbers at /dev/null.
+    """
+    if descriptor > 2:
+        return descriptor
+    import fcntl  # forking is used only on Linux, and fcntl exists only on POSIX systems
+
+    moved = fcntl.fcntl(descriptor, fcntl.F_DUPFD, 3)
+    os.close(descriptor)
+    return moved
+
+
+# prctl's option that sends the child a signal when its parent ends (linux/prctl.h).
+_PR_SET_PDEATHSIG = 1
+
+
+def _end_with_parent(parent: int) -> None:
+    """Have Linux kill this child when the parent ends, so an interrupted command leaves no process behind.
+
+    Done through the C library with ctypes. Where that fails, the child still
+    ends at its next write to the closed pipe.
+    """
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # the parent ended before the request was in place
         os._exit(0)
 
 
