@@ -17,6 +17,9 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="wo
 
 ROOT = Path(__file__).parent.parent
 SAMPLE = ROOT / "samples" / "facility.xlsx"
+# Workbooks whose checks and due items are compared with and without forking.
+COMPARED_WORKBOOKS = [SAMPLE, ROOT / "tests" / "data" / "libreoffice-saved.xlsx",
+                      ROOT / "tests" / "data" / "dates-typed-as-text.xlsx"]
 
 
 def run_python(code: str, *arguments: str) -> str:
@@ -161,8 +164,7 @@ print(json.dumps({"problems": [problem.to_dict() for problem in facility.problem
 """
 
 
-@pytest.mark.parametrize("workbook", [SAMPLE, ROOT / "tests" / "data" / "libreoffice-saved.xlsx",
-                                      ROOT / "tests" / "data" / "dates-typed-as-text.xlsx"])
+@pytest.mark.parametrize("workbook", COMPARED_WORKBOOKS)
 def test_checks_and_due_same_forked_or_not(workbook):
     forked = json.loads(run_python(DUE, str(workbook), "forked"))
     unforked = json.loads(run_python(DUE, str(workbook), "unforked"))
@@ -175,8 +177,7 @@ def test_checks_and_due_same_forked_or_not(workbook):
         assert stopped[key] == unforked[key], key
 
 
-@pytest.mark.parametrize("workbook", [SAMPLE, ROOT / "tests" / "data" / "libreoffice-saved.xlsx",
-                                      ROOT / "tests" / "data" / "dates-typed-as-text.xlsx"])
+@pytest.mark.parametrize("workbook", COMPARED_WORKBOOKS)
 def test_checks_and_rules_one_fork(workbook):
     unforked = json.loads(run_python(DUE, str(workbook), "unforked"))
     fused = json.loads(run_python(DUE, str(workbook), "fused"))
