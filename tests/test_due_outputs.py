@@ -231,8 +231,8 @@ def test_equal_due_moments_keep_offsets():
     assert first == second
     items = [DueItem("ESC-RESPONSE", "due soon", "R1", "Escalations", row, "E1", due_at, "CM1", "x")
              for row, due_at in enumerate((FAR_FUTURE, local_far, first, second), start=2)]
-    shown = [json.loads(line)["due_at"] for line in _item_lines(items)]
-    assert shown == ["9999-12-30T00:00:00+00:00", "9999-12-29T18:00:00-06:00",
+    due_times = [json.loads(line)["due_at"] for line in _item_lines(items)]
+    assert due_times == ["9999-12-30T00:00:00+00:00", "9999-12-29T18:00:00-06:00",
                      "2026-11-01T01:30:00-05:00", "2026-11-01T01:30:00-06:00"]
 
     from toolkit.report import due_text

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from toolkit import schema, values
-from toolkit.errors import HandoffError, RequiredSheetMissing
+from toolkit.errors import HandoffError
 from toolkit.facility import Facility, Record, load_facility
 from toolkit.problems import count_by_severity
 
@@ -762,13 +762,7 @@ def audit_facility(facility: Facility, period: Period) -> FacilityAudit:
 
     Raises RequiredSheetMissing when Residents, Contacts or Authorization Map is absent.
     """
-    missing = facility.missing_required_sheets
-    if missing:
-        names = ", ".join(f'"{name}"' for name in missing)
-        raise RequiredSheetMissing(
-            f"{facility.path.name}: the required sheet {names} is missing, so the audit cannot be "
-            "worked out. Run `handoff check` for details."
-        )
+    facility.require_sheets("the audit")
     auditor = FacilityAuditor(facility, period)
     events = auditor.events()
     errors, warnings = count_by_severity(facility.problems)

@@ -366,7 +366,7 @@ def due(workbook: str, as_of: str | None, horizon: int | None, owner: str | None
     """
     from toolkit import report
     from toolkit.consent import items_for_owner
-    from toolkit.due import due_items, require_sheets
+    from toolkit.due import due_items
 
     if output_format in ("xlsx", "ics") and not output:
         raise click.UsageError(f"--format {output_format} writes a file: give its name with -o/--output.")
@@ -376,7 +376,7 @@ def due(workbook: str, as_of: str | None, horizon: int | None, owner: str | None
     facility = load(workbook, as_of, warn=True, prepare_calendar=True, quiet=quiet, due_rules=True,
                     due_horizon=horizon)
     try:
-        require_sheets(facility)
+        facility.require_sheets()
         if horizon is None:
             horizon = int(facility.settings.number("Due soon horizon (days)"))
         items = due_items(facility, horizon)
@@ -446,12 +446,12 @@ def docs(workbook: str, out_dir: str, kinds: tuple[str, ...], residents: tuple[s
     Example: handoff docs facility.xlsx --out docs-out --partner C-003 --as-of 2026-12-04T09:00
     """
     from toolkit.consent import find_contact
-    from toolkit.due import due_items, require_sheets
+    from toolkit.due import due_items
     from toolkit.pack import DOCUMENT_KINDS, FOLDER_OF_KIND, PARTNER_KINDS, partner_folder_name, staging_folder, \
         write_documents
 
     facility = load(workbook, as_of, warn=True, prepare_calendar=True, quiet=quiet)
-    require_sheets(facility)
+    facility.require_sheets()
     if not kinds or "all" in kinds:
         selected = PARTNER_KINDS if partner else DOCUMENT_KINDS
         # "all" plus a named kind (a partner's one-pagers) means both.

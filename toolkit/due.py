@@ -18,7 +18,6 @@ from typing import NamedTuple
 
 from toolkit import schema, values
 from toolkit.calendar import BusinessCalendar
-from toolkit.errors import RequiredSheetMissing
 from toolkit.facility import Facility, Record, collector_paused, worth_sharing
 from toolkit.forked import start as start_forked
 
@@ -186,7 +185,7 @@ class DueRules:
             key = self._keys[identifier] = values.id_key(identifier)
         return key
 
-    def shown(self, day: dt.date, pattern: str) -> str:
+    def date_text(self, day: dt.date, pattern: str) -> str:
         """Return ``format(day, pattern)``, kept per date and pattern."""
         text = self._dates_shown.get((day, pattern))
         if text is None:
@@ -285,9 +284,9 @@ class DueRules:
         if anchor is None:
             basis = "no admission or transition date"
         elif last_review is not None:
-            basis = f"last reviewed {self.shown(last_review, '%b %d, %Y')}"
+            basis = f"last reviewed {self.date_text(last_review, '%b %d, %Y')}"
         else:
-            basis = f"no review since {self.shown(anchor, '%b %d, %Y')}"
+            basis = f"no review since {self.date_text(anchor, '%b %d, %Y')}"
         cycle = "monthly review (stable)" if stable else "weekly review until stable"
         return _Candidate("MAP-REVIEW", resident, resident, "", due_at, case_manager,
                           f"Map review, {cycle}; {basis}.")
@@ -316,7 +315,7 @@ class DueRules:
         grace = int(self.setting("Start confirmation grace (days)"))
         gap_limit = int(self.setting("Gap resolution limit (days)"))
         warning = int(self.setting("Authorization expiry warning (days)"))
-        resident_of, owner_of, day_due, shown = self.resident_of, self.owner, self.day_due, self.shown
+        resident_of, owner_of, day_due, date_text = self.resident_of, self.owner, self.day_due, self.date_text
 
         # has_error(), happened() and is_blank() are written out as their expressions:
         # this loop visits every map row, and a method call costs more than its body.
@@ -333,7 +332,7 @@ class DueRules:
             if authorization in ("Requested", "Pending") and "Authorization status" not in errors:
                 requested = None if "Requested on" in errors else record.get("Requested on")
                 due_day = None if requested is None else self.calendar.add_business_days(requested, pending_limit)
-                when = f"requested {shown(requested, '%b %d')}" if requested else "no Requested on date"
+                when = f"requested {date_text(requested, '%b %d')}" if requested else "no Requested on date"
                 yield _Candidate("AUTH-PENDING", resident, record, domain, day_due(due_day),
                                  owner, f"{domain} authorization {authorization.lower()} ({when}); "
                                         f"limit {pending_limit} business days.")
@@ -342,14 +341,14 @@ class DueRules:
                 through = None if "Authorized through" in errors else record.get("Authorized through")
                 yield _Candidate("AUTH-EXPIRY", resident, record, domain, day_due(through),
                                  owner, f"{domain} authorization ({provider}) runs through "
-                                        f"{shown(through, '%b %d, %Y')}." if through else
+                                        f"{date_text(through, '%b %d, %Y')}." if through else
                                         f"{domain} authorization approved with no Authorized through date.",
                                  warning_days=warning)
 
             if record.get("Referral status") == "Sent" and "Referral status" not in errors:
                 sent = None if "Referral sent on" in errors else record.get("Referral sent on")
                 due_day = None if sent is None else self.calendar.add_business_days(sent, acceptance_limit)
-                when = f"sent {shown(sent, '%b %d')}" if sent else "no Referral sent on date"
+                when = f"sent {date_text(sent, '%b %d')}" if sent else "no Referral sent on date"
                 yield _Candidate("REFERRAL-PENDING", resident, record, domain, day_due(due_day),
                                  owner, f"{domain} referral to {provider} not accepted ({when}).")
 
@@ -367,7 +366,7 @@ class DueRules:
                 noted = None if "Gap noted on" in errors else record.get("Gap noted on")
                 yield _Candidate("GAP-OPEN", resident, record, domain, day_due(noted, gap_limit),
                                  owner, f"Open gap in {domain}"
-                                        + (f" since {shown(noted, '%b %d')}." if noted else " (no Gap noted on date)."))
+                                        + (f" since {date_text(noted, '%b %d')}." if noted else " (no Gap noted on date)."))
 
     def escalation_rules(self) -> Iterator[_Candidate]:
         resident_of, owner_of, localize = self.resident_of, self.owner, self.facility.localize
@@ -465,7 +464,8 @@ class DueRules:
         later_review = int(self.setting("Risk review after first period (days)"))
         incident_hours = self.setting("Post-incident review (hours)")
         cadence_days = {"Weekly": 7, "Biweekly": 14, "Monthly": 30}
-        key, resident_of, owner_of, day_due, shown = self.key, self.resident_of, self.owner, self.day_due, self.shown
+        key, resident_of, owner_of, day_due, date_text = (self.key, self.resident_of, self.owner, self.day_due,
+                                                          self.date_text)
 
         incidents_by_resident: dict[str, list[tuple[dt.datetime, Record]]] = {}
         for moment, incident in self.incident_moments():
@@ -506,8 +506,8 @@ class DueRules:
                 else:
                     days = cadence_days[cadence]
                 due_at = day_due(base, days)
-            basis = f"last reviewed {shown(reviewed, '%b %d')}" if reviewed else (
-                f"opened {shown(opened, '%b %d')}, never reviewed" if opened else "no Opened on date")
+            basis = f"last reviewed {date_text(reviewed, '%b %d')}" if reviewed else (
+                f"opened {date_text(opened, '%b %d')}, never reviewed" if opened else "no Opened on date")
             yield _Candidate("RISK-REVIEW", resident, record, identifier, due_at, owner,
                              f"{risk_name} risk review ({basis}).")
 
@@ -676,17 +676,6 @@ _DIGITS = re.compile(r"(\d+)")
 def natural_key(text: str) -> tuple:
     """Return a sort key that orders R-2 before R-10, as people expect."""
     return tuple(int(part) if part.isdigit() else part.casefold() for part in _DIGITS.split(text))
-
-
-def require_sheets(facility: Facility) -> None:
-    """Raise RequiredSheetMissing when a required sheet is absent."""
-    missing = facility.missing_required_sheets
-    if missing:
-        names = ", ".join(f'"{name}"' for name in missing)
-        raise RequiredSheetMissing(
-            f"{facility.path.name}: the required sheet {names} is missing, so due items cannot be "
-            "worked out. Run `handoff check` for details."
-        )
 
 
 def due_items(facility: Facility, horizon_days: int | None = None) -> list[DueItem]:

@@ -23,6 +23,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from toolkit import schema, values
+from toolkit.errors import RequiredSheetMissing
 from toolkit.forked import Forked
 from toolkit.problems import ERROR, WARNING, Problem, column_letter
 from toolkit.progress import ProgressCallback, no_progress
@@ -205,6 +206,16 @@ class Facility:
     @property
     def missing_required_sheets(self) -> list[str]:
         return [name for name, table in self.tables.items() if table.sheet.required and not table.present]
+
+    def require_sheets(self, work: str = "due items") -> None:
+        """Raise RequiredSheetMissing when a required sheet is absent, naming the ``work`` that needs it."""
+        missing = self.missing_required_sheets
+        if missing:
+            names = ", ".join(f'"{name}"' for name in missing)
+            raise RequiredSheetMissing(
+                f"{self.path.name}: the required sheet {names} is missing, so {work} cannot be "
+                "worked out. Run `handoff check` for details."
+            )
 
     def index(self, table_name: str) -> dict[str, Record]:
         """Return the table's rows by ID key, the first row of each ID only."""
@@ -872,7 +883,7 @@ def load_facility(
     after its checks (see checks.run_checks).
     """
     with collector_paused():
-        return _load(path, as_of, prepare_calendar, progress, due_horizon if due_rules else False)
+        return _load(path, as_of, prepare_calendar, progress, due_rules, due_horizon)
 
 
 def _prepare_calendar(setting: str) -> None:
@@ -883,7 +894,7 @@ def _prepare_calendar(setting: str) -> None:
 
 
 def _load(path: str | Path | RawWorkbook, as_of: dt.datetime | dt.date | None, prepare_calendar: bool,
-          progress: ProgressCallback, due_horizon: int | None | bool = False) -> Facility:
+          progress: ProgressCallback, due_rules: bool = False, due_horizon: int | None = None) -> Facility:
     raw = path if isinstance(path, RawWorkbook) else read_workbook(path, first=_reading_order)
     problems: list[Problem] = []
     found, sheet_problems = _find_sheets(raw)
@@ -937,7 +948,7 @@ def _load(path: str | Path | RawWorkbook, as_of: dt.datetime | dt.date | None, p
     from toolkit.checks import run_checks
 
     then = None
-    if due_horizon is not False:
+    if due_rules:
         from toolkit.due import forked_rules
 
         then = functools.partial(forked_rules, horizon_days=due_horizon)

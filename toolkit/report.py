@@ -125,21 +125,21 @@ def due_json_chunks(workbook: str, facility: str, as_of: dt.datetime, timezone: 
     # Many items share a due moment (the end of a day), so each is written out once.
     # The key separates moments that compare equal but print differently: the two
     # 01:30s of a fall-back night (fold), and a local time equal to FAR_FUTURE in UTC.
-    shown_due: dict = {}
+    written_due: dict = {}
     for position, item in enumerate(items):
         code, status, resident_id, sheet, row, ref, due_at, owner, summary = item
         if due_at is None:
-            shown = '""'
+            due_json = '""'
         else:
             key = (due_at, due_at.fold, due_at.tzinfo)
-            shown = shown_due.get(key)
-            if shown is None:
-                shown = shown_due[key] = _quote(due_at.isoformat())
+            due_json = written_due.get(key)
+            if due_json is None:
+                due_json = written_due[key] = _quote(due_at.isoformat())
         # The same text json gives for item.to_dict(), written with json's own string quoting:
         # encoding a dict per item was most of the time taken by a report of tens of thousands.
         try:
             line = _ITEM_JSON % (_quote(code), _quote(status), _quote(resident_id), _quote(sheet), row, _quote(ref),
-                                 shown, _quote(owner), _quote(summary))
+                                 due_json, _quote(owner), _quote(summary))
         except TypeError:  # a field that is not text, such as a missing resident ID
             line = _encode(item.to_dict())
         yield "    " + line + (",\n" if position < last else "\n")

@@ -475,11 +475,11 @@ class JobRunner:
         return outcome
 
     def _produce(self, job: Job, now: dt.datetime) -> RunOutcome:
-        from toolkit.due import due_items, require_sheets
+        from toolkit.due import due_items
         from toolkit.facility import load_facility
 
         facility = load_facility(job.workbook, now, prepare_calendar=True)
-        require_sheets(facility)
+        facility.require_sheets()
         settings = facility.settings
         horizon = job.horizon if job.horizon is not None else int(settings.number("Due soon horizon (days)"))
         items = due_items(facility, horizon)
