@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from conftest import BASE_RESIDENT
 from toolkit import schema
-from toolkit.facility import Table, _read_column, _Reader, load_facility
+from toolkit.facility import Table, _blank_rows, _read_column, _Reader, load_facility
 
 AS_OF = dt.datetime(2026, 12, 4, 9, 0)
 
@@ -93,3 +93,14 @@ def test_row_blank_in_first_column_is_kept(make_workbook):
     missing_id = [problem.row for problem in facility.problems
                   if problem.code == "VALUE-REQUIRED" and problem.column == "Resident ID"]
     assert missing_id == [3]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 3).flatmap(lambda width: st.lists(st.tuples(*[cell_values] * width), min_size=1, max_size=10)))
+def test_blank_rows_all_cells_blank(rows):
+    # Blank as a reader sees it: an empty cell, or text of spaces only (any kind of space).
+    def blank(value):
+        return value is None or (isinstance(value, str) and value.strip() == "")
+
+    columns = list(zip(*rows))
+    assert _blank_rows(columns) == {offset for offset, row in enumerate(rows) if all(map(blank, row))}

@@ -186,6 +186,49 @@ def test_resident_ids_sort_naturally():
     assert sorted(["R-10", "R-2", "r-1", "R-1b", "10"], key=natural_key) == ["10", "r-1", "R-1b", "R-2", "R-10"]
 
 
+def test_items_sort_by_status_then_instant_then_resident():
+    from zoneinfo import ZoneInfo
+
+    from toolkit.due import DueItem, sort_items
+
+    chicago = ZoneInfo("America/Chicago")
+    # On 2026-11-01 Chicago's clocks go back from 02:00 CDT to 01:00 CST. 01:45 CDT (06:45 UTC)
+    # comes before 01:15 CST (07:15 UTC), although 01:15 reads earlier on the clock.
+    cdt_145 = dt.datetime(2026, 11, 1, 1, 45, tzinfo=chicago)
+    cst_115 = dt.datetime(2026, 11, 1, 1, 15, fold=1, tzinfo=chicago)
+    utc_0700 = dt.datetime(2026, 11, 1, 7, 0, tzinfo=dt.timezone.utc)  # between the two
+
+    def item(status, resident, due_at, code="ESC-RESPONSE", row=2):
+        return DueItem(code, status, resident, "Escalations", row, "E1", due_at, "CM1", "")
+
+    items = [
+        item("due soon", "R-1", cst_115),
+        item("unscheduled", "R-10", None),
+        item("overdue", "R-10", cst_115),
+        item("overdue", "R-2", utc_0700),
+        item("overdue", "R-10", cdt_145, code="ESC-DECISION"),
+        item("overdue", "R-10", cdt_145, code="ESC-DECISION", row=1),
+        item("overdue", "R-2", cdt_145),
+        item("unscheduled", "R-2", None),
+        item("due soon", "r-1", cst_115, row=1),
+    ]
+    ordered = [(entry.status, entry.resident_id, entry.due_at and entry.due_at.astimezone(dt.timezone.utc).hour,
+                entry.due_at and entry.due_at.astimezone(dt.timezone.utc).minute, entry.code, entry.row)
+               for entry in sort_items(items)]
+    assert ordered == [
+        ("overdue", "R-2", 6, 45, "ESC-RESPONSE", 2),
+        ("overdue", "R-10", 6, 45, "ESC-DECISION", 1),
+        ("overdue", "R-10", 6, 45, "ESC-DECISION", 2),
+        ("overdue", "R-2", 7, 0, "ESC-RESPONSE", 2),
+        ("overdue", "R-10", 7, 15, "ESC-RESPONSE", 2),
+        ("unscheduled", "R-2", None, None, "ESC-RESPONSE", 2),
+        ("unscheduled", "R-10", None, None, "ESC-RESPONSE", 2),
+        # R-1 and r-1 are the same resident ID in natural order, so row decides.
+        ("due soon", "r-1", 7, 15, "ESC-RESPONSE", 1),
+        ("due soon", "R-1", 7, 15, "ESC-RESPONSE", 2),
+    ]
+
+
 def _item_lines(items) -> list[str]:
     """Return the item lines of the due report's JSON, without indent and separators."""
     from toolkit.report import due_json_chunks

@@ -194,6 +194,37 @@ def test_checks_and_rules_one_fork(workbook):
         assert other_horizon[key] == unforked[key], key
 
 
+# Prints, for argv[1] worked out with a forced fork (argv[2] "forked") or without one, the due
+# items, their JSON lines as due_items_with_json gives them, the lines report.item_json_lines
+# writes for those items, and the items in sort_items' order.
+JSON_LINES = r"""
+import datetime as dt, json, sys
+from toolkit import due, report
+from toolkit import facility as facility_module
+from toolkit.facility import load_facility
+
+path, mode = sys.argv[1], sys.argv[2]
+facility_module.SHARED_WORK_MIN_ROWS = 0 if mode == "forked" else float("inf")
+facility = load_facility(path, dt.datetime(2026, 12, 4, 9), due_rules=True, due_horizon=14, due_json=True)
+items, lines = due.due_items_with_json(facility, 14)
+print(json.dumps({"items": [item.to_dict() for item in items], "lines": lines,
+                  "written": list(report.item_json_lines(items)),
+                  "sorted": [item.to_dict() for item in due.sort_items(items)]}))
+"""
+
+
+@pytest.mark.parametrize("workbook", COMPARED_WORKBOOKS)
+def test_json_lines_written_beside_the_items(workbook):
+    forked = json.loads(run_python(JSON_LINES, str(workbook), "forked"))
+    unforked = json.loads(run_python(JSON_LINES, str(workbook), "unforked"))
+    assert forked["items"], "the workbook has due items"
+    for result in (forked, unforked):
+        assert result["lines"] == result["written"]
+        assert [json.loads(line) for line in result["lines"]] == result["items"]
+        assert result["sorted"] == result["items"]
+    assert forked["lines"] == unforked["lines"]
+
+
 def test_later_check_errors_marked_in_forked_run(make_workbook):
     # An escalation opened after the as-of time is a VALUE-FUTURE error, found by a later check,
     # so the forked run must mark the cell as the unforked run does.

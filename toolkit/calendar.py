@@ -17,7 +17,6 @@ import functools
 import json
 import os
 import re
-import tempfile
 from pathlib import Path
 
 # The shape of a Holidays setting that names a calendar: a country code with an
@@ -146,6 +145,8 @@ class HolidayDates:
             return
         self._cached[str(year)] = sorted(day.isoformat() for day in dates)
         content = {"holidays version": self._version, "calendar": self.setting, "years": self._cached}
+        import tempfile  # only when the cache is written, not on every run that reads it
+
         temporary = None
         try:
             self._cache_file.parent.mkdir(parents=True, exist_ok=True)

@@ -114,21 +114,23 @@ def now_utc() -> dt.datetime:
 
 
 def load(workbook: str, as_of: str | None, warn: bool = False, prepare_calendar: bool = False,
-         quiet: bool = False, due_rules: bool = False, due_horizon: int | None = None):
+         quiet: bool = False, due_rules: bool = False, due_horizon: int | None = None, due_json: bool = False):
     """Load and check the workbook at the given or current moment.
 
     With ``warn``, problems that change what the command can see (the
     workbook open in Excel, an optional sheet missing) are repeated on
     stderr, since commands other than ``check`` do not list problems.
     ``prepare_calendar`` is for commands that work out due items, and
-    ``due_rules`` and ``due_horizon`` for one that then calls ``due_items``
-    once (see ``load_facility``). Reading a large workbook shows a progress
+    ``due_rules``, ``due_horizon`` and ``due_json`` for one that then calls
+    ``due_items`` (or ``due_items_with_json`` when ``due_json``) once (see
+    ``load_facility``). Reading a large workbook shows a progress
     bar on a terminal unless ``quiet``.
     """
     from toolkit.facility import load_facility
 
     facility = load_facility(workbook, parse_as_of(as_of) or now_utc(), prepare_calendar=prepare_calendar,
-                             progress=terminal_progress(quiet), due_rules=due_rules, due_horizon=due_horizon)
+                             progress=terminal_progress(quiet), due_rules=due_rules, due_horizon=due_horizon,
+                             due_json=due_json)
     if warn:
         for problem in facility.problems:
             renamed_sheet = problem.code == "SHEET-MISSING" and "Did you mean" in problem.message
@@ -366,20 +368,26 @@ def due(workbook: str, as_of: str | None, horizon: int | None, owner: str | None
     """
     from toolkit import report
     from toolkit.consent import items_for_owner
-    from toolkit.due import due_items
+    from toolkit.due import due_items, due_items_with_json
 
     if output_format in ("xlsx", "ics") and not output:
         raise click.UsageError(f"--format {output_format} writes a file: give its name with -o/--output.")
     if previous and output_format != "ics":
         raise click.UsageError("--previous is the last calendar file, so it needs --format ics.")
     check_output_path(output, workbook)
+    # The JSON report of every item is written line by line by the processes that work the items out.
+    json_lines = output_format == "json" and not owner
     facility = load(workbook, as_of, warn=True, prepare_calendar=True, quiet=quiet, due_rules=True,
-                    due_horizon=horizon)
+                    due_horizon=horizon, due_json=json_lines)
+    item_lines = None
     try:
         facility.require_sheets()
         if horizon is None:
             horizon = int(facility.settings.number("Due soon horizon (days)"))
-        items = due_items(facility, horizon)
+        if json_lines:
+            items, item_lines = due_items_with_json(facility, horizon)
+        else:
+            items = due_items(facility, horizon)
     finally:
         if facility.forked is not None:  # due_items was not reached: stop the process working out rules
             facility.forked.close()
@@ -392,7 +400,7 @@ def due(workbook: str, as_of: str | None, horizon: int | None, owner: str | None
                    if record.get("Contact ID")}
     if output_format == "json":
         emit(report.due_json_chunks(name, settings.facility_name, facility.as_of, settings.timezone_name, horizon,
-                                    items),
+                                    items, item_lines),
              output)
     elif output_format == "xlsx":
         from toolkit.spreadsheets import write_due_report

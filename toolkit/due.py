@@ -140,6 +140,7 @@ class DueRules:
         # text in summaries: they repeat from row to row, and strftime costs more than a lookup.
         self._keys: dict[str, str] = {}
         self._dates_shown: dict[tuple[dt.date, str], str] = {}
+        self._resident_ranks: dict[str, int] | None = None
 
     def setting(self, name: str) -> int | float:
         return self.settings.number(name)
@@ -415,11 +416,12 @@ class DueRules:
 
     def _due_moment(self, value) -> dt.datetime | None:
         moment = self.facility.localize(value, end_of_day=True)
-        try:
-            if moment is not None:
+        # Only a moment in the first or last year Python can represent can lie outside UTC's range.
+        if moment is not None and (moment.year >= dt.MAXYEAR or moment.year <= dt.MINYEAR):
+            try:
                 moment.astimezone(dt.timezone.utc)
-        except OverflowError:  # the end of 12/31/9999 lies past the last UTC moment
-            return FAR_FUTURE
+            except OverflowError:  # the end of 12/31/9999 lies past the last UTC moment
+                return FAR_FUTURE
         return moment
 
     def _backup(self, contact_id: str) -> str:
@@ -577,24 +579,29 @@ class DueRules:
 
     # Status ------------------------------------------------------------------
 
-    def items(self, horizon_days: int) -> list[DueItem]:
-        """Return the due items within the horizon, sorted.
+    def items(self, horizon_days: int, json_lines: bool = False) -> tuple[list[DueItem], list[str] | None]:
+        """Return the due items within the horizon, sorted, and with ``json_lines`` each item's JSON line.
 
         For a large workbook, a forked process works out the rules of
-        FORKED_RULES while this one works out the others (see toolkit.forked).
-        The items of each rule are joined in RULE_ORDER before sorting, so the
-        result is the same either way.
+        FORKED_RULES while this one works out the others (see toolkit.forked),
+        and writes its items' JSON lines too. Each item comes with its sort
+        key (see ``rule_items``), and the items of each rule are joined in
+        RULE_ORDER before one stable sort, so the result is the same either way.
         """
         forked, self.facility.forked = self.facility.forked, None
         if forked is None and worth_sharing(self.facility):
-            forked = start_forked(lambda: [forked_rules(self.facility, horizon_days)])
+            forked = start_forked(lambda: [forked_rules(self.facility, horizon_days, json_lines)])
+        found: dict[str, tuple[list, list[int], list[str] | None]] = {}
         try:
-            found = {rule: self.rule_items(rule, horizon_days) for rule in RULE_ORDER
-                     if forked is None or rule not in FORKED_RULES}
+            for rule in RULE_ORDER:
+                if forked is None or rule not in FORKED_RULES:
+                    items, keys = self.rule_items(rule, horizon_days)
+                    found[rule] = items, keys, _json_lines(items) if json_lines else None
             if forked is not None:
                 horizon, sent = forked.take()
                 if horizon == horizon_days:  # the forked process was started for this horizon
-                    found.update((rule, list(map(DueItem._make, items))) for rule, items in sent.items())
+                    found.update((rule, (list(map(DueItem._make, items)), keys, lines))
+                                 for rule, (items, keys, lines) in sent.items())
         except EOFError:  # the forked process stopped early
             pass
         finally:
@@ -602,54 +609,103 @@ class DueRules:
                 forked.close()
         for rule in RULE_ORDER:
             if rule not in found:  # the forked process stopped early
-                found[rule] = self.rule_items(rule, horizon_days)
-        return sort_items(list(itertools.chain.from_iterable(found[rule] for rule in RULE_ORDER)))
+                items, keys = self.rule_items(rule, horizon_days)
+                found[rule] = items, keys, None
+        items = list(itertools.chain.from_iterable(found[rule][0] for rule in RULE_ORDER))
+        keys = list(itertools.chain.from_iterable(found[rule][1] for rule in RULE_ORDER))
+        order = sorted(range(len(items)), key=keys.__getitem__)
+        if not json_lines:
+            return list(map(items.__getitem__, order)), None
+        for rule in RULE_ORDER:
+            if found[rule][2] is None:  # worked out by a forked process that did not write JSON
+                found[rule] = found[rule][0], found[rule][1], _json_lines(found[rule][0])
+        lines = list(itertools.chain.from_iterable(found[rule][2] for rule in RULE_ORDER))
+        return list(map(items.__getitem__, order)), list(map(lines.__getitem__, order))
 
-    def rule_items(self, rule: str, horizon_days: int) -> list[DueItem]:
-        """Return the due items of one rule within the horizon, unsorted."""
-        horizon = dt.timedelta(days=horizon_days)
+    def resident_ranks(self) -> dict[str, int]:
+        """Return the place of each resident ID in natural order; IDs equal in that order share a place."""
+        if self._resident_ranks is None:
+            ids = {record.get("Resident ID") for record in self.facility.residents}
+            ids.discard(None)
+            place = {key: rank for rank, key in enumerate(sorted(set(map(natural_key, ids))))}
+            self._resident_ranks = {identifier: place[natural_key(identifier)] for identifier in ids}
+        return self._resident_ranks
+
+    def rule_items(self, rule: str, horizon_days: int) -> tuple[list[DueItem], list[int]]:
+        """Return the due items of one rule within the horizon, unsorted, and the sort key of each.
+
+        The key is one integer that orders items as ``sort_items`` does (see
+        ``_sort_key``). It is worked out here, where the item's status and
+        distance from the as-of moment are known, so sorting costs little.
+        """
+        horizon = _microseconds(dt.timedelta(days=horizon_days))
         utc = dt.timezone.utc
         as_of = self.as_of.astimezone(utc)  # compared in UTC, as the falls cluster rule does
-        zero = dt.timedelta(0)
+        ranks = self.resident_ranks()
         found = []
+        keys = []
         keep = found.append
+        keep_key = keys.append
         # Many candidates share a due moment (the end of a day), so each is converted once. Moments
         # in a zone's repeated hour compare equal with either fold, so the fold is part of the key.
-        ahead_of: dict[tuple[dt.datetime, int], dt.timedelta] = {}
-        reach_of: dict[int | None, dt.timedelta] = {None: horizon}
+        ahead_of: dict[tuple[dt.datetime, int], int] = {}
+        reach_of: dict[int | None, int] = {None: horizon}
         for code, resident, record, ref, due_at, owner, summary, warning_days in getattr(self, rule)():
             if due_at is None:
                 status = UNSCHEDULED
+                ahead = 0
             else:
-                key = (due_at, due_at.fold)
-                ahead = ahead_of.get(key)
+                due_key = (due_at, due_at.fold)
+                ahead = ahead_of.get(due_key)
                 if ahead is None:
-                    ahead = ahead_of[key] = due_at.astimezone(utc) - as_of
-                if ahead < zero:
+                    ahead = ahead_of[due_key] = _microseconds(due_at - as_of)
+                if ahead < 0:
                     status = OVERDUE
                 else:
                     reach = reach_of.get(warning_days)
                     if reach is None:
-                        reach = reach_of[warning_days] = max(horizon, dt.timedelta(days=warning_days))
+                        reach = reach_of[warning_days] = max(horizon, _microseconds(dt.timedelta(days=warning_days)))
                     if ahead > reach:
                         continue
                     status = DUE_SOON
+            resident_id = resident.get("Resident ID")
             # Positional, in the order of DueItem's fields, because keywords cost more on each item.
-            keep(DueItem(code, status, resident.get("Resident ID"), record.table.name, record.row, ref, due_at,
-                         owner, summary))
-        return found
+            keep(DueItem(code, status, resident_id, record.table.name, record.row, ref, due_at, owner, summary))
+            keep_key(_sort_key(_STATUS_RANK[status], ahead, ranks[resident_id], _CODE_RANK[code], record.row))
+        return found, keys
 
 
-def forked_rules(facility: Facility, horizon_days: int | None) -> tuple[int, dict[str, list[tuple]]]:
-    """Work out the rules of FORKED_RULES, in a forked process: return the horizon and each rule's items.
+def _microseconds(span: dt.timedelta) -> int:
+    return span // _MICROSECOND
 
-    ``horizon_days`` None means the Due soon horizon setting. The items are
-    plain tuples, which pickle in less than half the time of named tuples.
+
+_MICROSECOND = dt.timedelta(microseconds=1)
+
+
+def _json_lines(items: list[DueItem]) -> list[str]:
+    from toolkit.report import item_json_lines
+
+    return list(item_json_lines(items))
+
+
+def forked_rules(facility: Facility, horizon_days: int | None,
+                 json_lines: bool = False) -> tuple[int, dict[str, tuple[list[tuple], list[int], list[str] | None]]]:
+    """Work out the rules of FORKED_RULES, in a forked process: return the horizon and each rule's findings.
+
+    ``horizon_days`` None means the Due soon horizon setting. A rule's
+    findings are its items as plain tuples, which pickle in less than half the
+    time of named tuples, and their sort keys. With ``json_lines`` they also
+    include the items' lines of the JSON report, so the other process does not
+    write them.
     """
     if horizon_days is None:
         horizon_days = int(facility.settings.number("Due soon horizon (days)"))
     rules = DueRules(facility)
-    return horizon_days, {rule: list(map(tuple, rules.rule_items(rule, horizon_days))) for rule in FORKED_RULES}
+    found = {}
+    for rule in FORKED_RULES:
+        items, keys = rules.rule_items(rule, horizon_days)
+        found[rule] = list(map(tuple, items)), keys, _json_lines(items) if json_lines else None
+    return horizon_days, found
 
 
 # The rule methods of DueRules, in the order their items are listed before sorting.
@@ -658,15 +714,48 @@ RULE_ORDER = ("resident_rules", "map_rules", "escalation_rules", "risk_rules", "
 # time of all rules on the 1,000-resident benchmark workbook.
 FORKED_RULES = ("map_rules", "risk_rules")
 
-_STATUS_ORDER = {OVERDUE: 0, UNSCHEDULED: 1, DUE_SOON: 2}
+_STATUS_RANK = {OVERDUE: 0, UNSCHEDULED: 1, DUE_SOON: 2}
+_CODE_RANK = {code: rank for rank, code in enumerate(sorted(CODES))}
+
+# The bits of each part of a sort key. An item's distance from the as-of moment, in
+# microseconds, lies within the 10,000 years a datetime spans (under 2**59 either way);
+# Excel has at most 1,048,576 rows.
+_ROW_BITS = 21
+_CODE_BITS = 8
+_RESIDENT_BITS = 32
+_AHEAD_BITS = 61
+_AHEAD_OFFSET = 1 << (_AHEAD_BITS - 1)
+
+
+def _sort_key(status_rank: int, ahead: int, resident_rank: int, code_rank: int, row: int) -> int:
+    """Pack an item's sort order into one integer: status, due moment, resident, code, row.
+
+    Comparing one integer takes a fraction of the time of comparing tuples
+    of date-times and texts, which made sorting a large report slow.
+    """
+    key = (status_rank << _AHEAD_BITS) | (ahead + _AHEAD_OFFSET)
+    key = (key << _RESIDENT_BITS) | resident_rank
+    key = (key << _CODE_BITS) | code_rank
+    return (key << _ROW_BITS) | row
 
 
 def sort_items(items: list[DueItem]) -> list[DueItem]:
-    """Order items: overdue first, then unscheduled, then due soon; earliest due first."""
-    far_future = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
-    return sorted(items, key=lambda item: (
-        _STATUS_ORDER[item.status], item.due_at or far_future, natural_key(item.resident_id), item.code, item.row,
-    ))
+    """Order items: overdue first, then unscheduled, then due soon; earliest due first.
+
+    Due moments are compared as instants, so of two items due in the hour a
+    fall-back night repeats, the one due first in real time comes first.
+    Items due at the same moment are ordered by resident ID in natural order
+    (R-2 before R-10), then code, then row. Items equal in all of these keep
+    their order. This is the order ``DueRules.items`` gives.
+    """
+    epoch = dt.datetime(1, 1, 1, tzinfo=dt.timezone.utc)
+    ids = {item.resident_id for item in items}
+    place = {key: rank for rank, key in enumerate(sorted(set(map(natural_key, ids))))}
+    keys = [_sort_key(_STATUS_RANK[item.status],
+                      0 if item.due_at is None else _microseconds(item.due_at - epoch),
+                      place[natural_key(item.resident_id)], _CODE_RANK[item.code], item.row)
+            for item in items]
+    return [items[index] for index in sorted(range(len(items)), key=keys.__getitem__)]
 
 
 _DIGITS = re.compile(r"(\d+)")
@@ -686,4 +775,16 @@ def due_items(facility: Facility, horizon_days: int | None = None) -> list[DueIt
     if horizon_days is None:
         horizon_days = int(facility.settings.number("Due soon horizon (days)"))
     with collector_paused():
-        return DueRules(facility).items(horizon_days)
+        return DueRules(facility).items(horizon_days)[0]
+
+
+def due_items_with_json(facility: Facility, horizon_days: int | None = None) -> tuple[list[DueItem], list[str]]:
+    """Return ``due_items`` and, for each item, its line of the JSON report (see report.item_json_lines).
+
+    For a large workbook, the forked process that works out part of the
+    rules writes those items' lines too, beside this process.
+    """
+    if horizon_days is None:
+        horizon_days = int(facility.settings.number("Due soon horizon (days)"))
+    with collector_paused():
+        return DueRules(facility).items(horizon_days, json_lines=True)

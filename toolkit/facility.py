@@ -628,12 +628,15 @@ def _plain_texts(texts: list[str]) -> dict[str, str]:
 def _blank_rows(raw_columns: list[tuple]) -> set[int]:
     """Return the offsets of the rows whose known columns are all blank.
 
-    Only rows blank in the first column can be blank, and those are found by
-    one comprehension, so the other columns are looked at for them alone.
+    Only rows blank in the first column can be blank. The first column's
+    distinct values are tested, and its rows holding a blank one are found at
+    C speed, so the other columns are looked at for those rows alone.
     """
     first = raw_columns[0]
-    candidates = [offset for offset, value in enumerate(first)
-                  if value == "" or value is None or (type(value) is str and not value.strip())]
+    blank_values = {value for value in set(first) if _is_blank(value)}
+    if not blank_values:
+        return set()
+    candidates = itertools.compress(range(len(first)), map(blank_values.__contains__, first))
     return {offset for offset in candidates if all(_is_blank(cells[offset]) for cells in raw_columns)}
 
 
@@ -864,7 +867,7 @@ def _reading_order(sheet_name: str) -> int | None:
 def load_facility(
     path: str | Path | RawWorkbook, as_of: dt.datetime | dt.date | None = None, *,
     prepare_calendar: bool = False, progress: ProgressCallback = no_progress,
-    due_rules: bool = False, due_horizon: int | None = None,
+    due_rules: bool = False, due_horizon: int | None = None, due_json: bool = False,
 ) -> Facility:
     """Read, parse and check a facility workbook.
 
@@ -880,10 +883,12 @@ def load_facility(
     With ``due_rules``, for a caller that calls ``due.due_items`` once with
     the horizon ``due_horizon`` (None for the Due soon horizon setting), a
     large workbook's forked process works out part of the due rules right
-    after its checks (see checks.run_checks).
+    after its checks (see checks.run_checks). With ``due_json`` as well, for
+    a caller that calls ``due.due_items_with_json`` instead, that process also
+    writes its items' lines of the JSON report.
     """
     with collector_paused():
-        return _load(path, as_of, prepare_calendar, progress, due_rules, due_horizon)
+        return _load(path, as_of, prepare_calendar, progress, due_rules, due_horizon, due_json)
 
 
 def _prepare_calendar(setting: str) -> None:
@@ -894,7 +899,8 @@ def _prepare_calendar(setting: str) -> None:
 
 
 def _load(path: str | Path | RawWorkbook, as_of: dt.datetime | dt.date | None, prepare_calendar: bool,
-          progress: ProgressCallback, due_rules: bool = False, due_horizon: int | None = None) -> Facility:
+          progress: ProgressCallback, due_rules: bool = False, due_horizon: int | None = None,
+          due_json: bool = False) -> Facility:
     raw = path if isinstance(path, RawWorkbook) else read_workbook(path, first=_reading_order)
     problems: list[Problem] = []
     found, sheet_problems = _find_sheets(raw)
@@ -951,7 +957,7 @@ def _load(path: str | Path | RawWorkbook, as_of: dt.datetime | dt.date | None, p
     if due_rules:
         from toolkit.due import forked_rules
 
-        then = functools.partial(forked_rules, horizon_days=due_horizon)
+        then = functools.partial(forked_rules, horizon_days=due_horizon, json_lines=due_json)
     run_checks(facility, then)
     progress(steps, steps, "Reading workbook")
     return facility

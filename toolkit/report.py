@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Iterable, Iterator
 from itertools import groupby
 from json.encoder import encode_basestring as _quote
 from typing import TYPE_CHECKING
@@ -102,12 +103,13 @@ def due_json(workbook: str, facility: str, as_of: dt.datetime, timezone: str, ho
 
 
 def due_json_chunks(workbook: str, facility: str, as_of: dt.datetime, timezone: str, horizon_days: int,
-                    items: list[DueItem]):
+                    items: list[DueItem], item_lines: list[str] | None = None):
     """Yield the due report's JSON text piece by piece, one item at a time.
 
-    Each item is written on one line, so tens of thousands of items never sit
-    in memory as dicts and text at once, and json's fast C encoder does the work
-    (an indented dump goes through its pure-Python encoder).
+    Each item is written on one line (see ``item_json_lines``), so tens of
+    thousands of items never sit in memory as dicts and text at once.
+    ``item_lines`` are those lines when they were written beforehand, one per
+    item, as ``due.due_items_with_json`` gives them.
     """
     header = {
         "workbook": workbook,
@@ -122,11 +124,24 @@ def due_json_chunks(workbook: str, facility: str, as_of: dt.datetime, timezone: 
         return
     yield opening + ',\n  "items": [\n'
     last = len(items) - 1
+    lines = item_json_lines(items) if item_lines is None else item_lines
+    for position, line in enumerate(lines):
+        yield "    " + line + (",\n" if position < last else "\n")
+    yield "  ]\n}\n"
+
+
+def item_json_lines(items: Iterable[DueItem]) -> Iterator[str]:
+    """Yield each item as one line of JSON: the text ``json.dumps(item.to_dict())`` gives.
+
+    The line is put together with json's own string quoting (and its fast C
+    encoder): encoding a dict per item was most of the time taken by a report
+    of tens of thousands of items.
+    """
     # Many items share a due moment (the end of a day), so each is written out once.
     # The key separates moments that compare equal but print differently: the two
     # 01:30s of a fall-back night (fold), and a local time equal to FAR_FUTURE in UTC.
     written_due: dict = {}
-    for position, item in enumerate(items):
+    for item in items:
         code, status, resident_id, sheet, row, ref, due_at, owner, summary = item
         if due_at is None:
             due_json = '""'
@@ -135,15 +150,11 @@ def due_json_chunks(workbook: str, facility: str, as_of: dt.datetime, timezone: 
             due_json = written_due.get(key)
             if due_json is None:
                 due_json = written_due[key] = _quote(due_at.isoformat())
-        # The same text json gives for item.to_dict(), written with json's own string quoting:
-        # encoding a dict per item was most of the time taken by a report of tens of thousands.
         try:
-            line = _ITEM_JSON % (_quote(code), _quote(status), _quote(resident_id), _quote(sheet), row, _quote(ref),
-                                 due_json, _quote(owner), _quote(summary))
+            yield _ITEM_JSON % (_quote(code), _quote(status), _quote(resident_id), _quote(sheet), row, _quote(ref),
+                                due_json, _quote(owner), _quote(summary))
         except TypeError:  # a field that is not text, such as a missing resident ID
-            line = _encode(item.to_dict())
-        yield "    " + line + (",\n" if position < last else "\n")
-    yield "  ]\n}\n"
+            yield _encode(item.to_dict())
 
 
 _encode = json.JSONEncoder(ensure_ascii=False).encode

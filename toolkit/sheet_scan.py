@@ -23,13 +23,13 @@ import re
 import threading
 import zipfile
 from collections.abc import Sequence
-from concurrent.futures import Future
 from pathlib import Path
 from typing import NamedTuple
 
 from toolkit.errors import WorkbookUnreadable
 from toolkit.forked import Forked
 from toolkit.forked import start as start_forked
+from toolkit.pending import Pending
 from toolkit.xlsx_package import unpack_sheet
 
 # Below this much sheet XML, forking a helper costs more than it saves.
@@ -168,7 +168,7 @@ class HelperScans:
 
     def __init__(self, path: Path, entries: dict[str, zipfile.ZipInfo], order: list[str],
                  date_only_styles):
-        self.results: dict[str, Future] = {name: Future() for name in order}
+        self.results: dict[str, Pending] = {name: Pending() for name in order}
         self.thread: threading.Thread | None = None
         helper = start_forked(lambda: _scan_sheets(path, entries, order, date_only_styles))
         if helper is None:  # forking not allowed here, or no process to spare: the readers scan every sheet
@@ -184,8 +184,8 @@ class HelperScans:
         self.thread = thread
 
     def result(self, name: str) -> tuple | None:
-        future = self.results.get(name)
-        return None if future is None else future.result()
+        pending = self.results.get(name)
+        return None if pending is None else pending.result()
 
     def _collect(self, helper: Forked) -> None:
         try:
@@ -194,9 +194,9 @@ class HelperScans:
         except Exception:  # noqa: BLE001 - out of memory, say: the readers scan the sheets left themselves
             helper.close()
         finally:
-            for future in self.results.values():
-                if not future.done():
-                    future.set_result(None)
+            for pending in self.results.values():
+                if not pending.done():
+                    pending.set_result(None)
 
 
 def _scan_sheets(path: Path, entries: dict[str, zipfile.ZipInfo], order: list[str], date_only_styles):

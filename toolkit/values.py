@@ -9,7 +9,6 @@ placeholders, because what they mean depends on the column.
 from __future__ import annotations
 
 import datetime as dt
-import difflib
 import math
 import re
 
@@ -287,6 +286,8 @@ def match_choice(text: str, choices: tuple[str, ...]) -> str | None:
 
 def nearest(text: str, candidates) -> str | None:
     """Return the candidate closest in spelling to ``text``, or None when none is close."""
+    import difflib  # needed only for a problem's advice, so not imported by every run
+
     lowered = {candidate.casefold(): candidate for candidate in candidates}
     found = difflib.get_close_matches(text.casefold(), list(lowered), n=1, cutoff=0.5)
     return lowered[found[0]] if found else None

@@ -19,12 +19,12 @@ import threading
 import zipfile
 import zlib
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
 
 from toolkit.errors import WorkbookUnreadable
+from toolkit.pending import Pending, as_ready
 from toolkit.sheet_scan import (HelperScans, SheetScan, date_only_cells, helper_worthwhile, scan_here,
                                 style_attribute)
 from toolkit.xlsx_package import check_package, unpack_sheet
@@ -42,9 +42,9 @@ class SheetGrids(Mapping):
     WorkbookUnreadable there. Iteration order is the workbook's sheet order.
     """
 
-    def __init__(self, names: list[str], futures: dict, load: Callable, threads: list[threading.Thread] = ()):
+    def __init__(self, names: list[str], results: dict, load: Callable, threads: list[threading.Thread] = ()):
         self.names = names
-        self.futures = futures
+        self.results = results
         self.load = load
         self.threads = list(threads)
 
@@ -59,11 +59,10 @@ class SheetGrids(Mapping):
     def _result(self, name: str) -> tuple[list[list], set[tuple[int, int]]]:
         if name not in self.names:
             raise KeyError(name)
-        future = self.futures.get(name)
-        if future is None:  # not scheduled, or released: read it now
-            result = self.load(name)
-            return result
-        return future.result()
+        pending = self.results.get(name)
+        if pending is None:  # not scheduled, or released: read it now
+            return self.load(name)
+        return pending.result()
 
     def __getitem__(self, name: str) -> list[list]:
         return self._result(name)[0]
@@ -73,16 +72,16 @@ class SheetGrids(Mapping):
 
         Names that were not scheduled come last and are read when their turn comes.
         """
-        pending = {self.futures[name]: name for name in names if name in self.futures}
-        for future in as_completed(pending):
-            yield pending[future]
+        pending = {self.results[name]: name for name in names if name in self.results}
+        for result in as_ready(pending):
+            yield pending[result]
         yield from (name for name in names if name not in pending.values())
 
     def release(self, name: str) -> None:
         """Forget a sheet's grid once its rows have been read, to free its memory."""
-        future = self.futures.pop(name, None)
-        if future is not None:
-            future.cancel()
+        result = self.results.pop(name, None)
+        if result is not None:
+            result.cancel()
 
     def __iter__(self):
         return iter(self.names)
@@ -312,7 +311,7 @@ def read_workbook(path: str | Path, first: Callable[[str], int] | None = None) -
     else:
         ranked = [name for name in names if first(name) is not None]
         order = sorted(ranked, key=lambda name: (first(name), -size(name)))
-    futures = {name: Future() for name in order}
+    results = {name: Pending() for name in order}
     small_budget = _SMALL_SHEETS_SHARE * sum(size(name) for name in order)
     scanned = [name for name in _scan_order(order, size, small_budget) if name in sheet_entries]
     helper = None
@@ -332,13 +331,13 @@ def read_workbook(path: str | Path, first: Callable[[str], int] | None = None) -
                     small_taken += size(name)
                 else:
                     name = pending.popleft()
-            future = futures[name]
-            if not future.set_running_or_notify_cancel():
+            result = results[name]
+            if not result.start():
                 continue  # released before it was read
             try:
-                future.set_result(load(name))
+                result.set_result(load(name))
             except Exception as error:  # raised again where the caller looks the sheet up
-                future.set_exception(error)
+                result.set_exception(error)
 
     # python-calamine parses a sheet without holding the GIL, so two threads
     # parse two sheets at once while the caller works on a third. The first
@@ -354,8 +353,8 @@ def read_workbook(path: str | Path, first: Callable[[str], int] | None = None) -
             break
         threads.append(thread)
     if not any(thread.name.startswith("handoff-read-") for thread in threads):
-        futures.clear()  # no reading thread: each sheet is read when it is looked up
-    return RawWorkbook(path=path, sheets=SheetGrids(names, futures, load, threads), lock_file=find_lock_file(path),
+        results.clear()  # no reading thread: each sheet is read when it is looked up
+    return RawWorkbook(path=path, sheets=SheetGrids(names, results, load, threads), lock_file=find_lock_file(path),
                        date1904=date1904)
 
 
