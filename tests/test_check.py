@@ -698,6 +698,38 @@ def test_date_order_with_datetime_formatted_excel_cell(make_workbook):
     ]
 
 
+def test_date_order_across_many_rows(make_workbook):
+    # Pairs of date-times and pairs with a date on one side, in one sheet: rows 3 and 4 are out of order.
+    rows = [
+        escalation(**{"Escalation ID": "E1", "Opened at": "2026-12-01 14:00", "Responded at": "2026-12-01 15:00"}),
+        escalation(**{"Escalation ID": "E2", "Opened at": "2026-12-01", "Responded at": "2026-11-30 23:00"}),
+        escalation(**{"Escalation ID": "E3", "Opened at": "2026-12-01 14:00", "Responded at": "2026-12-01 13:00"}),
+        escalation(**{"Escalation ID": "E4", "Opened at": "2026-12-01 14:00", "Responded at": "2026-12-01"}),
+        escalation(**{"Escalation ID": "E5", "Opened at": "2026-12-02", "Responded at": "2026-12-02"}),
+    ]
+    facility = make_workbook.load(AS_OF, escalations=rows)
+    assert found(facility.problems, "DATE-ORDER") == [
+        ("DATE-ORDER", "Escalations", cell("Escalations", "Responded at", 3)),
+        ("DATE-ORDER", "Escalations", cell("Escalations", "Responded at", 4)),
+    ]
+
+
+def test_future_moments_across_many_rows(make_workbook):
+    # As of 2026-12-04 09:00: a later date (row 3) and a later time that day (row 5) lie in the future.
+    rows = [
+        escalation(**{"Escalation ID": "E1", "Opened at": "2026-12-01 14:00"}),
+        escalation(**{"Escalation ID": "E2", "Opened at": "2026-12-05"}),
+        escalation(**{"Escalation ID": "E3", "Opened at": "2026-12-04"}),
+        escalation(**{"Escalation ID": "E4", "Opened at": "2026-12-04 10:00", "Closed at": "2026-12-03"}),
+        escalation(**{"Escalation ID": "E5", "Opened at": "2026-12-04 08:59"}),
+    ]
+    facility = make_workbook.load(AS_OF, escalations=rows)
+    assert found(facility.problems, "VALUE-FUTURE") == [
+        ("VALUE-FUTURE", "Escalations", cell("Escalations", "Opened at", 3)),
+        ("VALUE-FUTURE", "Escalations", cell("Escalations", "Opened at", 5)),
+    ]
+
+
 # ---------------------------------------------------------------- CONSENT
 
 

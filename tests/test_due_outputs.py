@@ -184,6 +184,10 @@ def test_resident_ids_sort_naturally():
     from toolkit.due import natural_key
 
     assert sorted(["R-10", "R-2", "r-1", "R-1b", "10"], key=natural_key) == ["10", "r-1", "R-1b", "R-2", "R-10"]
+    assert natural_key("R-007") == natural_key("r-7")
+    assert natural_key("R-\u0667") == natural_key("R-7")  # Arabic-Indic seven
+    long_id = "9" * 5000  # longer than int() accepts from text
+    assert sorted([long_id, "R-1", "1" + long_id], key=natural_key) == [long_id, "1" + long_id, "R-1"]
 
 
 def test_items_sort_by_status_then_instant_then_resident():

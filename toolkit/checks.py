@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from itertools import chain
+from itertools import chain, repeat
 
 from toolkit import schema, values
 from toolkit.facility import Facility, Record, worth_sharing
@@ -166,9 +166,11 @@ def check_duplicate_ids(facility: Facility) -> None:
         id_column = table.sheet.id_column
         if id_column is None or id_column not in table.columns:
             continue
-        identifiers = [record.get(id_column) for record in table.records]
+        identifiers = list(map(dict.get, table.records, repeat(id_column)))
         filled = len(identifiers) - identifiers.count(None)
-        if len({values.id_key(identifier) for identifier in set(identifiers) if identifier is not None}) == filled:
+        distinct = set(identifiers)
+        distinct.discard(None)
+        if len(distinct) == filled and len(values.id_keys(distinct)) == filled:
             continue  # every ID is used once, the usual case
         first_rows: dict[str, Record] = {}
         for record in table:
@@ -229,13 +231,13 @@ def check_references(facility: Facility) -> None:
         known = indexes[target]
         # The distinct IDs of the column are matched first, and its rows are walked
         # only when one of them is unknown.
-        column_values = [record.get(column_name) for record in table.records]
+        column_values = map(dict.get, table.records, repeat(column_name))
         if table.sheet.column(column_name).type == schema.LIST:
-            typed = set(chain.from_iterable(value for value in column_values if value))
+            typed = set(chain.from_iterable(filter(None, column_values)))
         else:
             typed = set(column_values)
             typed.discard(None)
-        if all(values.id_key(identifier) in known for identifier in typed):
+        if values.id_keys(typed) <= known.keys():
             continue
         # IDs repeat from row to row, so each one as typed is matched once.
         found: dict[str, bool] = {}
@@ -459,8 +461,10 @@ def check_map_consistency(facility: Facility) -> None:
 # The checks in the order they run. The later ones read only values and the marks
 # made while reading cells, so a forked process can run them beside the earlier ones.
 # check_consent is an earlier one because it reads marks of check_references (an
-# unknown contact in Share with). Each check adds problems with codes of its own, so
-# running check_consent before the date checks leaves the sorted problems unchanged.
+# unknown contact in Share with). check_loops reads only values and reading marks too,
+# and runs with the earlier ones so the two processes take about the same time. Each
+# check adds problems with codes of its own, so the order in which they run leaves
+# the sorted problems unchanged.
 EARLIER_CHECKS = (check_workbook_open, check_duplicate_ids, check_duplicate_map_rows, check_references,
-                  check_conditional_values, check_consent)
-LATER_CHECKS = (check_future_moments, check_ranges, check_date_order, check_loops, check_map_consistency)
+                  check_conditional_values, check_consent, check_loops)
+LATER_CHECKS = (check_future_moments, check_ranges, check_date_order, check_map_consistency)

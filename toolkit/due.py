@@ -764,7 +764,17 @@ _DIGITS = re.compile(r"(\d+)")
 @functools.lru_cache(maxsize=65536)
 def natural_key(text: str) -> tuple:
     """Return a sort key that orders R-2 before R-10, as people expect."""
-    return tuple(int(part) if part.isdigit() else part.casefold() for part in _DIGITS.split(text))
+    # Splitting at a capturing group puts the runs of digits at the odd places.
+    return tuple(_number_key(part) if place % 2 else part.casefold()
+                 for place, part in enumerate(_DIGITS.split(text)))
+
+
+def _number_key(digits: str) -> tuple[int, str]:
+    """Return a key that orders runs of digits by their value, however long they are."""
+    if not digits.isascii() and len(digits) < 4000:  # int() refuses longer texts
+        digits = str(int(digits))  # digits of another script, by their value
+    digits = digits.lstrip("0") or "0"
+    return len(digits), digits
 
 
 def due_items(facility: Facility, horizon_days: int | None = None) -> list[DueItem]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Iterable
 
 from toolkit.schema import PLACEHOLDERS
 
@@ -117,6 +118,11 @@ def is_placeholder(text: str) -> bool:
 def id_key(text: str) -> str:
     """Return the form of an ID used for matching: trimmed and case-folded."""
     return text.strip().casefold()
+
+
+def id_keys(texts: Iterable[str]) -> set[str]:
+    """Return the set of ``id_key`` of each text, worked out at C speed for thousands of IDs."""
+    return set(map(str.casefold, map(str.strip, texts)))
 
 
 def _year(text: str) -> int:
