@@ -80,3 +80,55 @@ def test_out_of_memory_is_one_line(make_workbook, monkeypatch):
     assert result.exit_code == 2
     assert result.output.startswith("Error: out of memory.")
     assert "Traceback" not in result.output
+
+
+# Runs the program as toolkit.start runs it, with argv[1:] as its command line, and prints to
+# stderr the path of each workbook read_workbook reads (the program may end with os._exit).
+COUNTED_READS = r"""
+import sys
+from toolkit import start, workbook
+
+original = workbook.read_workbook
+
+def counted(path, *arguments, **options):
+    print(f"read {path}", file=sys.stderr, flush=True)
+    return original(path, *arguments, **options)
+
+workbook.read_workbook = counted
+sys.argv = ["handoff", *sys.argv[1:]]
+start.launch()
+"""
+
+
+def reads_of(*arguments: str) -> tuple[subprocess.CompletedProcess, list[str]]:
+    result = subprocess.run([sys.executable, "-c", COUNTED_READS, *arguments], capture_output=True, text=True,
+                            timeout=120)
+    return result, [line for line in result.stderr.splitlines() if line.startswith("read ")]
+
+
+def test_check_and_due_read_once_from_start(make_workbook):
+    path = str(make_workbook())
+    for command in (["due", path, "--as-of", AS_OF, "--format", "json"], ["check", path, "--as-of", AS_OF],
+                    ["--debug", "due", path, "--as-of", AS_OF]):
+        result, reads = reads_of(*command)
+        assert result.returncode == 0, result.stderr
+        assert reads == [f"read {path}"], command
+
+
+def test_early_read_left_unused_when_options_invalid(make_workbook):
+    result, reads = reads_of("due", str(make_workbook()), "--as-of", "someday")
+    assert result.returncode == 2
+    assert '"someday" is not a date or date-time' in result.stderr
+    assert "Traceback" not in result.stderr
+    assert len(reads) == 1
+
+
+def test_unreadable_workbook_reported_as_usual(tmp_path):
+    damaged = tmp_path / "damaged.xlsx"
+    damaged.write_bytes(b"PK\x03\x04 not really a zip file")
+    result, reads = reads_of("due", str(damaged), "--as-of", AS_OF)
+    assert result.returncode == 2
+    assert "damaged.xlsx" in result.stderr
+    assert "Traceback" not in result.stderr
+    # Read twice: the early read fails quietly, and the command reads the file and reports it.
+    assert reads == [f"read {damaged}", f"read {damaged}"]

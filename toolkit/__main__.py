@@ -1,5 +1,5 @@
 """Run the command line as ``python -m toolkit``."""
 
-from toolkit.cli import launch
+from toolkit.start import launch
 
 launch()

@@ -27,7 +27,7 @@ from toolkit.errors import RequiredSheetMissing
 from toolkit.forked import Forked
 from toolkit.problems import ERROR, WARNING, Problem, column_letter
 from toolkit.progress import ProgressCallback, no_progress
-from toolkit.workbook import RawWorkbook, read_workbook
+from toolkit.workbook import RawWorkbook, read_workbook, take_early
 
 HEADER_SEARCH_ROWS = 10
 
@@ -853,17 +853,6 @@ def _settings_only(raw: RawWorkbook, found: dict[str, str], problems: list[Probl
     return _read_settings(table, raw.path.name, problems)
 
 
-def _reading_order(sheet_name: str) -> int | None:
-    """Rank a sheet for reading: Settings first (dates depend on it), then every other known sheet.
-
-    Sheets the toolkit does not know are not read (None).
-    """
-    declared = schema.SHEETS_BY_KEY.get(schema.header_key(sheet_name))
-    if declared is None:
-        return None
-    return 0 if declared is schema.SETTINGS else 1
-
-
 def load_facility(
     path: str | Path | RawWorkbook, as_of: dt.datetime | dt.date | None = None, *,
     prepare_calendar: bool = False, progress: ProgressCallback = no_progress,
@@ -901,7 +890,11 @@ def _prepare_calendar(setting: str) -> None:
 def _load(path: str | Path | RawWorkbook, as_of: dt.datetime | dt.date | None, prepare_calendar: bool,
           progress: ProgressCallback, due_rules: bool = False, due_horizon: int | None = None,
           due_json: bool = False) -> Facility:
-    raw = path if isinstance(path, RawWorkbook) else read_workbook(path, first=_reading_order)
+    if isinstance(path, RawWorkbook):
+        raw = path
+    else:
+        # Started by toolkit.start for check and due, or read here.
+        raw = take_early(path) or read_workbook(path, first=schema.reading_order)
     problems: list[Problem] = []
     found, sheet_problems = _find_sheets(raw)
     problems.extend(sheet_problems)

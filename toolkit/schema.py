@@ -279,6 +279,17 @@ SHEETS: tuple[Sheet, ...] = (
 SHEETS_BY_KEY = {header_key(s.name): s for s in SHEETS}
 
 
+def reading_order(sheet_name: str) -> int | None:
+    """Rank a sheet for reading: Settings first (dates depend on it), then every other known sheet.
+
+    Sheets the toolkit does not know are not read (None).
+    """
+    declared = SHEETS_BY_KEY.get(header_key(sheet_name))
+    if declared is None:
+        return None
+    return 0 if declared is SETTINGS else 1
+
+
 @dataclass(frozen=True)
 class Setting:
     """One row of the Settings sheet: its name, kind and default."""

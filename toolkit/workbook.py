@@ -358,6 +358,29 @@ def read_workbook(path: str | Path, first: Callable[[str], int] | None = None) -
                        date1904=date1904)
 
 
+# Workbooks whose reading started before the command line was parsed, by path as given.
+_early: dict[str, RawWorkbook] = {}
+
+
+def start_early(path: str) -> None:
+    """Start reading the workbook at ``path`` for a command that will load it (see toolkit.start).
+
+    A file that cannot be read is left alone here: the command reads it
+    again and reports the problem the usual way.
+    """
+    from toolkit.schema import reading_order
+
+    try:
+        _early[path] = read_workbook(path, first=reading_order)
+    except Exception:  # noqa: BLE001 - reported when the command reads the file itself
+        _early.pop(path, None)
+
+
+def take_early(path: str | Path) -> RawWorkbook | None:
+    """Return the workbook whose reading ``start_early`` started for this path, once, or None."""
+    return _early.pop(str(path), None) if _early else None
+
+
 # Scanning a sheet took about a third of the time calamine took to parse it (measured on
 # the 1,000-resident benchmark workbook).
 _SCAN_SHARE = 0.3
