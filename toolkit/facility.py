@@ -531,6 +531,7 @@ _KEPT_AS_READ = {
 # Values that can be equal across types (True == 1 == 1.0), so a set of a column's
 # cells may keep one of them and lose the others' types.
 _NUMERIC_TYPES = frozenset({bool, int, float})
+_TEXT_ONLY = frozenset({str})
 
 
 def _read_column(reader: _Reader, column: schema.Column, cells: tuple) -> tuple[tuple | list, list]:
@@ -544,8 +545,8 @@ def _read_column(reader: _Reader, column: schema.Column, cells: tuple) -> tuple[
 
     On a large sheet each pass over a column's cells costs a memory access per
     cell, so the passes are kept few. The types are taken from the distinct
-    values. A column whose cells are all different and all read as they are
-    (IDs, free text) is returned as it is.
+    values. A column whose cells all read as themselves (IDs and free text
+    with nothing to clean) is returned as it is.
     """
     as_read = _KEPT_AS_READ.get(column.type, frozenset())
     distinct = None
@@ -586,9 +587,12 @@ def _read_column(reader: _Reader, column: schema.Column, cells: tuple) -> tuple[
             memo[key] = result = outcome(column, value)
             parsed_of[key] = result.parsed
     flagged = {key for key, result in memo.items() if result.problems}
-    if (all_different and not flagged and values_of is None
+    # Every cell read as itself (str.strip returns the same text when it strips nothing).
+    # Cells equal as values but of different types (1 and 1.0) would be read alike, so
+    # repeated values qualify only when they are all texts.
+    if (not flagged and values_of is None and (all_different or types <= _TEXT_ONLY)
             and all(map(operator.is_, parsed_of, parsed_of.values()))):
-        return cells, []  # every cell read as itself (str.strip returns the same text when it strips nothing)
+        return cells, []
     parsed = list(map(parsed_of.__getitem__, keys))
     if not flagged:
         return parsed, []
