@@ -586,6 +586,22 @@ def test_ref_unknown_hint_uses_defining_spelling(make_workbook):
     assert '"FAM-01"' in problems[0].message
 
 
+def test_ref_advice_within_budget(make_workbook, monkeypatch):
+    from toolkit import checks
+
+    # Residents R1 and R2 are the candidates, so each advice costs two comparisons: a budget
+    # of four gives advice for the first two unknown IDs (in row order), and repeats reuse it.
+    monkeypatch.setattr(checks, "ADVICE_COMPARISONS", 4)
+    residents = [resident(), resident(**{"Resident ID": "R2", "Name": "Bruno Sample"})]
+    unknown = ["R11", "R12", "R11", "R13", "R12"]
+    escalations = [escalation(**{"Escalation ID": f"E{number}", "Resident ID": identifier})
+                   for number, identifier in enumerate(unknown, start=1)]
+    facility = make_workbook.load(AS_OF, residents=residents, escalations=escalations)
+    problems = [p for p in facility.problems if p.code == "REF-UNKNOWN" and p.sheet == "Escalations"]
+    assert [p.value for p in problems] == unknown
+    assert ["Did you mean" in p.message for p in problems] == [True, True, True, False, True]
+
+
 def test_references_to_missing_residents_sheet_not_checked(make_workbook):
     facility = make_workbook.load(
         AS_OF, extra_sheets={"Residents": None}, authorization_map=[map_row(**{"Resident ID": "R9"})],

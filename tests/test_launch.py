@@ -132,3 +132,22 @@ def test_unreadable_workbook_reported_as_usual(tmp_path):
     assert "Traceback" not in result.stderr
     # Read twice: the early read fails quietly, and the command reads the file and reports it.
     assert reads == [f"read {damaged}", f"read {damaged}"]
+
+
+def test_workbook_from_pipe_rejected(make_workbook):
+    data = make_workbook().read_bytes()
+    result = subprocess.run([sys.executable, "-m", "toolkit", "check", "/dev/stdin", "--as-of", AS_OF],
+                            input=data, capture_output=True, timeout=120)
+    assert result.returncode == 2
+    assert b"is not a file on disk but a pipe or device" in result.stderr
+    assert b"Traceback" not in result.stderr
+
+
+def test_named_pipe_rejected_without_waiting(tmp_path):
+    import os
+
+    fifo = tmp_path / "facility.xlsx"
+    os.mkfifo(fifo)  # no writer ever opens it, so opening it for reading would wait for ever
+    result = handoff("due", str(fifo), "--as-of", AS_OF)
+    assert result.returncode == 2
+    assert "facility.xlsx: is not a file on disk but a pipe or device" in result.stderr

@@ -215,7 +215,14 @@ _REFERENCES = [
 ]
 
 
+# The most ID comparisons spent on "Did you mean" advice in one check run. Each takes tens of
+# microseconds (difflib), so a workbook whose IDs were all renamed, with thousands of unknown
+# IDs, gets advice for the first of them and is still checked in seconds.
+ADVICE_COMPARISONS = 50_000
+
+
 def check_references(facility: Facility) -> None:
+    advice_budget = ADVICE_COMPARISONS
     indexes = {
         "Residents": facility.residents_by_id,
         "Contacts": facility.contacts_by_id,
@@ -239,8 +246,10 @@ def check_references(facility: Facility) -> None:
             typed.discard(None)
         if values.id_keys(typed) <= known.keys():
             continue
-        # IDs repeat from row to row, so each one as typed is matched once.
+        # IDs repeat from row to row, so each one as typed is matched, and its advice found, once.
         found: dict[str, bool] = {}
+        advice_for: dict[str, str] = {}
+        known_ids = [record.get(facility.tables[target].sheet.id_column) for record in known.values()]
         noun = {"Residents": "resident", "Contacts": "contact", "Risk Register": "risk"}[target]
         for record in table:
             value = record.get(column_name)
@@ -253,9 +262,13 @@ def check_references(facility: Facility) -> None:
                     is_known = found[identifier] = values.id_key(identifier) in known
                 if is_known:
                     continue
-                hint = values.nearest(identifier, [r.get(facility.tables[target].sheet.id_column)
-                                                   for r in known.values()])
-                advice = f' Did you mean "{hint}"?' if hint else ""
+                advice = advice_for.get(identifier)
+                if advice is None:
+                    hint = None
+                    if len(known_ids) <= advice_budget:
+                        advice_budget -= len(known_ids)
+                        hint = values.nearest(identifier, known_ids)
+                    advice = advice_for[identifier] = f' Did you mean "{hint}"?' if hint else ""
                 _add(facility, "REF-UNKNOWN", ERROR, record, column_name,
                      f'{column_name} "{identifier}" is not a {noun} on the {target} sheet.{advice} '
                      f"Correct the ID or add the {noun} to {target}.", value=identifier)

@@ -15,6 +15,7 @@ import itertools
 import os
 import queue
 import re
+import stat
 import threading
 import zipfile
 import zlib
@@ -124,6 +125,14 @@ def _check_container(path: Path) -> dict[str, zipfile.ZipInfo]:
         raise _refuse(path, "file not found. Check the path and file name.")
     if path.is_dir():
         raise _refuse(path, "is a folder, not a workbook file.")
+    try:
+        is_file = stat.S_ISREG(path.stat().st_mode)
+    except OSError as error:
+        raise _refuse(path, f"cannot be opened ({error.strerror}).") from error
+    if not is_file:
+        # A pipe or device can be read only once, and opening a named pipe waits for a writer.
+        raise _refuse(path, "is not a file on disk but a pipe or device. Save the workbook as an .xlsx file "
+                            "and give that file's name.")
     try:
         with path.open("rb") as handle:
             head = handle.read(8)
