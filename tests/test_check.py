@@ -1272,3 +1272,18 @@ def test_init_force_overwrites(tmp_path):
     result = CliRunner().invoke(main, ["init", str(path), "--force"])
     assert result.exit_code == 0
     assert load_facility(path, AS_OF).problems == []
+
+
+def test_resident_name_in_message_withheld(make_workbook):
+    # A resident's name typed where an ID and a date belong: the messages quote the cells
+    # without the name, and the values as found stay in the problems.
+    row = escalation(**{"Resident ID": " dorothy  KESSLER", "Opened at": "Bruno Sample"})
+    residents = [resident(**{"Name": "Dorothy Kessler"}), resident(**{"Resident ID": "R2", "Name": "Bruno Sample"})]
+    facility = make_workbook.load(AS_OF, residents=residents, escalations=[row])
+    quoted = [p for p in facility.problems if p.sheet == "Escalations" and p.code in ("REF-UNKNOWN", "VALUE-TYPE")]
+    assert sorted(p.code for p in quoted) == ["REF-UNKNOWN", "VALUE-TYPE"]
+    for problem in quoted:
+        assert '"[withheld]"' in problem.message
+        assert "kessler" not in problem.message.casefold()
+        assert "Bruno" not in problem.message
+    assert sorted(p.value for p in quoted) == ["Bruno Sample", "dorothy KESSLER"]  # outer and double spaces cleaned

@@ -18,7 +18,7 @@ import itertools
 import operator
 import re
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -956,8 +956,37 @@ def _load(path: str | Path | RawWorkbook, as_of: dt.datetime | dt.date | None, p
 
         then = functools.partial(forked_rules, horizon_days=due_horizon, json_lines=due_json)
     run_checks(facility, then)
+    _withhold_names(facility)
     progress(steps, steps, "Reading workbook")
     return facility
+
+
+# A value quoted in a problem's message, as the messages quote what was typed in a cell.
+_QUOTED = re.compile(r'"([^"]*)"')
+
+
+def _withhold_names(facility: Facility) -> None:
+    """Replace a resident's name quoted in a problem's message with "[withheld]".
+
+    Messages identify residents by Resident ID. A name appears in one only
+    when it was typed where an ID, date or choice belongs, and the message
+    quotes the cell. The cell itself and its value as found stay in the
+    problem, so the coordinator can still find and fix it.
+    """
+    names = {" ".join(name.split()).casefold() for name in map(dict.get, facility.residents.records,
+                                                              itertools.repeat("Name"))
+             if isinstance(name, str) and name.strip()}
+    if not names:
+        return
+
+    def withheld(match: re.Match) -> str:
+        return '"[withheld]"' if " ".join(match.group(1).split()).casefold() in names else match.group(0)
+
+    for position, problem in enumerate(facility.problems):
+        if '"' in problem.message:
+            message = _QUOTED.sub(withheld, problem.message)
+            if message != problem.message:
+                facility.problems[position] = replace(problem, message=message)
 
 
 def resolve_as_of(as_of: dt.datetime | dt.date | None, timezone: ZoneInfo) -> dt.datetime:
