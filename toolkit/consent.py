@@ -30,7 +30,7 @@ from toolkit.facility import Facility, Record
 FACILITY_ROLE = "Facility"
 FAMILY_ROLE = "Family"
 
-WITHHELD = "[withheld]"
+WITHHELD = values.WITHHELD
 
 # Due items about one risk, whose ref is the Risk ID.
 RISK_ITEM_CODES = ("RISK-REVIEW", "RISK-AFTER-INCIDENT")
@@ -186,10 +186,6 @@ class PartnerScope:
 # ---------------------------------------------------------------- redaction
 
 
-def _fold(text: str) -> str:
-    return " ".join(text.split()).casefold()
-
-
 def _name_pattern(name: str) -> str:
     words = name.split()
     return r"(?<!\w)" + r"\s+".join(re.escape(word) for word in words) + r"(?!\w)"
@@ -236,7 +232,7 @@ class _Redactor:
             kept_texts += [contact.get("Name"), contact.get("Organization"), contact.get("Contact ID")]
         for text in kept_texts:
             if text:
-                protected_values.add(_fold(str(text)))
+                protected_values.add(values.fold_spaces(str(text)))
                 protected_words.update(_WORDS.findall(str(text).casefold()))
 
         for resident in hidden_residents:
@@ -294,7 +290,7 @@ class _Redactor:
 
     def _add(self, term: str, pattern: str, replacement: str, protected_values: set[str]) -> None:
         words = _WORDS.findall(term.casefold())
-        if not words or _fold(term) in protected_values:
+        if not words or values.fold_spaces(term) in protected_values:
             return
         compiled = re.compile(pattern, re.IGNORECASE)
         self._terms.setdefault(words[0], []).append((len(term), compiled, replacement))

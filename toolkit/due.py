@@ -365,9 +365,9 @@ class DueRules:
 
             if record.get("Gap") == "Open" and "Gap" not in errors:
                 noted = None if "Gap noted on" in errors else record.get("Gap noted on")
+                since = f" since {date_text(noted, '%b %d')}." if noted else " (no Gap noted on date)."
                 yield _Candidate("GAP-OPEN", resident, record, domain, day_due(noted, gap_limit),
-                                 owner, f"Open gap in {domain}"
-                                        + (f" since {date_text(noted, '%b %d')}." if noted else " (no Gap noted on date)."))
+                                 owner, f"Open gap in {domain}{since}")
 
     def escalation_rules(self) -> Iterator[_Candidate]:
         resident_of, owner_of, localize = self.resident_of, self.owner, self.facility.localize
@@ -617,7 +617,7 @@ class DueRules:
         if not json_lines:
             return list(map(items.__getitem__, order)), None
         for rule in RULE_ORDER:
-            if found[rule][2] is None:  # worked out by a forked process that did not write JSON
+            if found[rule][2] is None:  # worked out without JSON lines, here or by the forked process
                 found[rule] = found[rule][0], found[rule][1], _json_lines(found[rule][0])
         lines = list(itertools.chain.from_iterable(found[rule][2] for rule in RULE_ORDER))
         return list(map(items.__getitem__, order)), list(map(lines.__getitem__, order))
@@ -639,7 +639,9 @@ class DueRules:
         """
         horizon = _microseconds(dt.timedelta(days=horizon_days))
         utc = dt.timezone.utc
-        as_of = self.as_of.astimezone(utc)  # compared in UTC, as the falls cluster rule does
+        # In UTC, so a local due moment minus it counts both offsets: two date-times that share
+        # a tzinfo subtract as wall-clock readings, an hour off across a daylight-saving change.
+        as_of = self.as_of.astimezone(utc)
         ranks = self.resident_ranks()
         found = []
         keys = []

@@ -968,23 +968,23 @@ _QUOTED = re.compile(r'"([^"]*)"')
 def _withhold_names(facility: Facility) -> None:
     """Replace a resident's name quoted in a problem's message with "[withheld]".
 
-    Messages identify residents by Resident ID. A name appears in one only
-    when it was typed where an ID, date or choice belongs, and the message
-    quotes the cell. The cell itself and its value as found stay in the
-    problem, so the coordinator can still find and fix it.
+    Messages identify residents by Resident ID. A name appears in one when
+    it was typed where an ID, date or choice belongs, and the message quotes
+    the cell. The cell itself and its value as found stay in the problem, so
+    the coordinator can still find and fix it.
     """
-    names = {" ".join(name.split()).casefold() for name in map(dict.get, facility.residents.records,
-                                                              itertools.repeat("Name"))
+    names = {values.fold_spaces(name) for name in map(dict.get, facility.residents.records, itertools.repeat("Name"))
              if isinstance(name, str) and name.strip()}
     if not names:
         return
+    withheld = f'"{values.WITHHELD}"'
 
-    def withheld(match: re.Match) -> str:
-        return '"[withheld]"' if " ".join(match.group(1).split()).casefold() in names else match.group(0)
+    def quoted(match: re.Match) -> str:
+        return withheld if values.fold_spaces(match.group(1)) in names else match.group(0)
 
     for position, problem in enumerate(facility.problems):
         if '"' in problem.message:
-            message = _QUOTED.sub(withheld, problem.message)
+            message = _QUOTED.sub(quoted, problem.message)
             if message != problem.message:
                 facility.problems[position] = replace(problem, message=message)
 

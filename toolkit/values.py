@@ -120,6 +120,15 @@ def id_key(text: str) -> str:
     return text.strip().casefold()
 
 
+# What a personal detail is replaced by where it must not be shown.
+WITHHELD = "[withheld]"
+
+
+def fold_spaces(text: str) -> str:
+    """Return text with runs of spaces made one space and case folded, for matching names."""
+    return " ".join(text.split()).casefold()
+
+
 def id_keys(texts: Iterable[str]) -> set[str]:
     """Return the set of ``id_key`` of each text, worked out at C speed for thousands of IDs."""
     return set(map(str.casefold, map(str.strip, texts)))

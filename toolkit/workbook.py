@@ -382,7 +382,7 @@ def start_early(path: str) -> None:
     try:
         _early[path] = read_workbook(path, first=reading_order)
     except Exception:  # noqa: BLE001 - reported when the command reads the file itself
-        _early.pop(path, None)
+        return
 
 
 def take_early(path: str | Path) -> RawWorkbook | None:
