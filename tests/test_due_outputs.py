@@ -190,7 +190,7 @@ def test_resident_ids_sort_naturally():
     assert sorted([long_id, "R-1", "1" + long_id], key=natural_key) == [long_id, "1" + long_id, "R-1"]
 
 
-def test_items_sort_by_status_then_instant_then_resident():
+def test_items_sort_status_instant_resident():
     from zoneinfo import ZoneInfo
 
     from toolkit.due import DueItem, sort_items

@@ -106,7 +106,7 @@ def reads_of(*arguments: str) -> tuple[subprocess.CompletedProcess, list[str]]:
     return result, [line for line in result.stderr.splitlines() if line.startswith("read ")]
 
 
-def test_check_and_due_read_once_from_start(make_workbook):
+def test_check_due_read_once(make_workbook):
     path = str(make_workbook())
     for command in (["due", path, "--as-of", AS_OF, "--format", "json"], ["check", path, "--as-of", AS_OF],
                     ["--debug", "due", path, "--as-of", AS_OF]):
@@ -115,7 +115,7 @@ def test_check_and_due_read_once_from_start(make_workbook):
         assert reads == [f"read {path}"], command
 
 
-def test_early_read_left_unused_when_options_invalid(make_workbook):
+def test_early_read_unused_on_invalid_options(make_workbook):
     result, reads = reads_of("due", str(make_workbook()), "--as-of", "someday")
     assert result.returncode == 2
     assert '"someday" is not a date or date-time' in result.stderr

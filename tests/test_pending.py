@@ -27,7 +27,7 @@ def test_result_waits_for_the_worker():
     assert pending.done()
 
 
-def test_exception_is_raised_where_the_result_is_taken():
+def test_exception_raised_on_result():
     pending = Pending()
     assert pending.start()
     pending.set_exception(ValueError("sheet unreadable"))
@@ -35,7 +35,7 @@ def test_exception_is_raised_where_the_result_is_taken():
         pending.result()
 
 
-def test_cancelled_before_start_is_not_worked_on():
+def test_cancelled_before_start_skipped():
     pending = Pending()
     assert pending.cancel()
     assert pending.cancelled()
@@ -44,7 +44,7 @@ def test_cancelled_before_start_is_not_worked_on():
         pending.result()
 
 
-def test_cancel_after_start_or_finish_does_nothing():
+def test_cancel_after_start_ignored():
     started, finished = Pending(), Pending()
     assert started.start()
     finished.start()

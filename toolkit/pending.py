@@ -34,7 +34,7 @@ class Pending:
         self._watchers: list[queue.SimpleQueue] = []
 
     def start(self) -> bool:
-        """Mark the result as being worked out; False when it was cancelled and must not be."""
+        """Mark the result as being worked out. Return False when it was cancelled, so it must not be."""
         with self._lock:
             if self._state == _CANCELLED:
                 return False
@@ -42,7 +42,7 @@ class Pending:
             return True
 
     def cancel(self) -> bool:
-        """Cancel the result if no worker has started on it; return whether it was cancelled."""
+        """Cancel the result if no worker has started on it, and return whether it is cancelled."""
         with self._lock:
             if self._state != _WAITING:
                 return self._state == _CANCELLED
@@ -83,7 +83,7 @@ class Pending:
             watcher.put(self)
 
     def _watch(self, watcher: queue.SimpleQueue) -> bool:
-        """Have ``watcher`` receive this result when it is ready; False when it already is."""
+        """Have ``watcher`` receive this result when it is ready. Return False when it already is."""
         with self._lock:
             if self._ready.is_set():
                 return False
