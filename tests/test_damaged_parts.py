@@ -71,6 +71,19 @@ def test_row_past_excel_limit_is_refused(make_workbook, tmp_path, row):
     assert "beyond the last row Excel allows" in read_error(path)
 
 
+@pytest.mark.parametrize("space", ["\n", "\t", "\r\n    "])
+def test_far_cell_after_line_break_is_refused(make_workbook, tmp_path, space):
+    # XML lets a line break or a tab separate a tag's attributes, as a program that indents
+    # its XML writes them. Column XFD by row 2,000 is 32.8 million cells, over the cap.
+    source = make_workbook()
+    part = sheet_part(source, "Contacts")
+    path = edited(source, tmp_path / "far-cell.xlsx", part, "</sheetData>",
+                  f'<row r="2000"><c{space}r="XFD2000" t="inlineStr"><is><t>x</t></is></c></row></sheetData>')
+    message = read_error(path)
+    assert "values far outside its table" in message
+    assert "XFD2000" in message
+
+
 def test_last_excel_row_on_narrow_sheet_is_read(make_workbook, tmp_path):
     source = make_workbook()
     part = sheet_part(source, "Contacts")

@@ -28,7 +28,7 @@ AS_OF = dt.datetime(2026, 12, 4, 9, 0)
 # with the sheets whose scan came from the helper.
 LOAD = r"""
 import datetime as dt, json, os, sys
-from toolkit import sheet_scan
+from toolkit import sheet_scan, xml_search
 from toolkit.errors import WorkbookUnreadable
 from toolkit.facility import load_facility
 
@@ -70,14 +70,14 @@ if mode == "helper-stops":
 try:
     facility = load_facility(path, dt.datetime(2026, 12, 4, 9))
 except WorkbookUnreadable as error:
-    print(json.dumps({"refused": str(error), "from_helper": from_helper}))
+    print(json.dumps({"refused": str(error), "from_helper": from_helper, "re2_here": xml_search._re2_on}))
     sys.exit()
 tables = {
     name: [[record.row, {column: repr(value) for column, value in record.items()}] for record in table.records]
     for name, table in facility.tables.items()
 }
 print(json.dumps({"problems": [problem.to_dict() for problem in facility.problems], "tables": tables,
-                  "from_helper": from_helper}))
+                  "from_helper": from_helper, "re2_here": xml_search._re2_on}))
 """
 
 
@@ -98,6 +98,8 @@ def all_ways(path: Path) -> dict:
     assert len(helper_stops["from_helper"]) == 1
     for result in (by_helper, in_thread, helper_stops):
         del result["from_helper"]
+        # Only the forked helper searches with RE2 (see toolkit.xml_search).
+        assert result.pop("re2_here") is False
     assert by_helper == in_thread
     assert helper_stops == in_thread
     return by_helper

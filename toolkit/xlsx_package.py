@@ -25,6 +25,7 @@ from typing import BinaryIO
 from xml.etree import ElementTree
 
 from toolkit.errors import WorkbookUnreadable
+from toolkit.xml_search import found
 
 try:
     # Intel's ISA-L inflates the sheet XML about four times faster than zlib and
@@ -64,8 +65,9 @@ _PACKAGE_RELATIONSHIP_NS = "{http://schemas.openxmlformats.org/package/2006/rela
 
 # A cell reference with a column of two or more letters (column AA or beyond), or
 # a row or cell reference with a row number of seven digits or more (row 1,000,000
-# or beyond).
-_FAR_REFERENCE = re.compile(rb' r="(?:[A-Z]{2}|[A-Z]*\d{7})')
+# or beyond), whatever white space comes before it. Another attribute ending in r
+# with such a value would be found too, and the cell-by-cell scan then decides.
+_FAR_REFERENCE = re.compile(rb'r="(?:[A-Z](?:[A-Z]|[0-9]{7})|[0-9]{7})')
 # A cell tag that is not empty: <c r="B7" s="2"> followed by a value, not </c>.
 _FILLED_CELL = re.compile(rb'<(?:\w+:)?c\s([^>]*?)(?<!/)>(?!\s*</(?:\w+:)?c>)')
 _REFERENCE = re.compile(rb'(?:^|\s)r="([A-Z]+)(\d+)"')
@@ -222,7 +224,7 @@ def _check_sheet_extent(path: Path, sheet_name: str, data: bytes | bytearray) ->
     too_many = EXCEL_MAX_ROWS + 1  # the +1 allows for a <rowBreaks> element
     if len(data) > 4 * too_many and data.count(b"<row") > too_many:
         raise _damaged(path, f'sheet "{sheet_name}" has more rows than Excel allows')
-    if _FAR_REFERENCE.search(data) is None:
+    if not found(_FAR_REFERENCE, data):
         return
     if any(len(number) > 7 or int(number) > EXCEL_MAX_ROWS for number in _ROW_NUMBER.findall(data)):
         raise _damaged(path, f'sheet "{sheet_name}" has a row beyond the last row Excel allows')
