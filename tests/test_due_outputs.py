@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import openpyxl
+import pytest
 from click.testing import CliRunner
 from icalendar import Calendar
 
@@ -235,11 +236,29 @@ def test_items_sort_status_instant_resident():
 
 def _item_lines(items) -> list[str]:
     """Return the item lines of the due report's JSON, without indent and separators."""
-    from toolkit.report import due_json_chunks
+    from toolkit.report import due_json_chunks, item_json_lines
 
     as_of = dt.datetime(2026, 12, 4, 9, 0, tzinfo=dt.timezone.utc)
-    chunks = list(due_json_chunks("f.xlsx", "Maple", as_of, "UTC", 14, items))
-    return [chunk.strip().rstrip(",") for chunk in chunks[1:-1]]
+    text = "".join(due_json_chunks("f.xlsx", "Maple", as_of, "UTC", 14, item_json_lines(items)))
+    return [line.strip().rstrip(",") for line in text.split("\n") if line.startswith("    {")]
+
+
+@pytest.mark.parametrize("count", [0, 1, 2])
+def test_json_report_layout(count):
+    from toolkit.due import DueItem
+    from toolkit.report import due_json
+
+    as_of = dt.datetime(2026, 12, 4, 9, 0, tzinfo=dt.timezone.utc)
+    items = [DueItem("MAP-REVIEW", "unscheduled", "R1", "Residents", 2, "", None, "CM1", "First."),
+             DueItem("GAP-OPEN", "overdue", "R2", "Authorization Map", 5, "Meals", None, "", "Second.")][:count]
+    lines = ['{"code": "MAP-REVIEW", "status": "unscheduled", "resident_id": "R1", "sheet": "Residents", '
+             '"row": 2, "ref": "", "due_at": "", "owner": "CM1", "summary": "First."}',
+             '{"code": "GAP-OPEN", "status": "overdue", "resident_id": "R2", "sheet": "Authorization Map", '
+             '"row": 5, "ref": "Meals", "due_at": "", "owner": "", "summary": "Second."}'][:count]
+    header = ('{\n  "workbook": "f.xlsx",\n  "facility": "Maple",\n  "as_of": "2026-12-04T09:00:00+00:00",\n'
+              '  "timezone": "UTC",\n  "horizon_days": 14,\n  "items": ')
+    items_text = "[]" if not lines else "[\n    " + ",\n    ".join(lines) + "\n  ]"
+    assert due_json("f.xlsx", "Maple", as_of, "UTC", 14, items) == header + items_text + "\n}\n"
 
 
 def test_json_item_line_matches_json_module():

@@ -169,7 +169,7 @@ def test_checks_and_due_same_forked_or_not(workbook):
     forked = json.loads(run_python(DUE, str(workbook), "forked"))
     unforked = json.loads(run_python(DUE, str(workbook), "unforked"))
     stopped = json.loads(run_python(DUE, str(workbook), "forked-stops"))
-    assert sorted(forked["received"]) == ["checks", "map_rules", "risk_rules"]
+    assert sorted(forked["received"]) == ["checks", "falls_cluster_rule", "map_rules", "risk_rules"]
     assert unforked["received"] == []
     assert stopped["received"] == []
     for key in ("problems", "errors", "items"):
@@ -184,7 +184,7 @@ def test_checks_and_rules_one_fork(workbook):
     stopped = json.loads(run_python(DUE, str(workbook), "fused-stops"))
     other_horizon = json.loads(run_python(DUE, str(workbook), "fused-other-horizon"))
     assert fused["forks"] == 1
-    assert sorted(fused["received"]) == ["checks", "map_rules", "risk_rules"]
+    assert sorted(fused["received"]) == ["checks", "falls_cluster_rule", "map_rules", "risk_rules"]
     assert stopped["received"] == ["checks"]
     # Rules worked out for a 7-day horizon are not used for 14 days; this process works them out.
     assert other_horizon["forks"] == 1
@@ -194,9 +194,9 @@ def test_checks_and_rules_one_fork(workbook):
         assert other_horizon[key] == unforked[key], key
 
 
-# Prints, for argv[1] worked out with a forced fork (argv[2] "forked") or without one, the due
-# items, their JSON lines as due_items_with_json gives them, the lines report.item_json_lines
-# writes for those items, and the items in sort_items' order.
+# Prints, for argv[1] worked out with a forced fork (argv[2] "forked") or without one, the JSON
+# lines due_json_lines gives, then (worked out again) the due items, the lines
+# report.item_json_lines writes for them, and the items in sort_items' order.
 JSON_LINES = r"""
 import datetime as dt, json, sys
 from toolkit import due, report
@@ -206,7 +206,8 @@ from toolkit.facility import load_facility
 path, mode = sys.argv[1], sys.argv[2]
 facility_module.SHARED_WORK_MIN_ROWS = 0 if mode == "forked" else float("inf")
 facility = load_facility(path, dt.datetime(2026, 12, 4, 9), due_rules=True, due_horizon=14, due_json=True)
-items, lines = due.due_items_with_json(facility, 14)
+lines = due.due_json_lines(facility, 14)
+items = due.due_items(facility, 14)
 print(json.dumps({"items": [item.to_dict() for item in items], "lines": lines,
                   "written": list(report.item_json_lines(items)),
                   "sorted": [item.to_dict() for item in due.sort_items(items)]}))
@@ -214,7 +215,7 @@ print(json.dumps({"items": [item.to_dict() for item in items], "lines": lines,
 
 
 @pytest.mark.parametrize("workbook", COMPARED_WORKBOOKS)
-def test_json_lines_written_beside_the_items(workbook):
+def test_json_lines_match_the_items(workbook):
     forked = json.loads(run_python(JSON_LINES, str(workbook), "forked"))
     unforked = json.loads(run_python(JSON_LINES, str(workbook), "unforked"))
     assert forked["items"], "the workbook has due items"
@@ -223,6 +224,7 @@ def test_json_lines_written_beside_the_items(workbook):
         assert [json.loads(line) for line in result["lines"]] == result["items"]
         assert result["sorted"] == result["items"]
     assert forked["lines"] == unforked["lines"]
+    assert forked["items"] == unforked["items"]
 
 
 def test_later_check_errors_marked_in_forked_run(make_workbook):

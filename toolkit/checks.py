@@ -474,10 +474,10 @@ def check_map_consistency(facility: Facility) -> None:
 # The checks in the order they run. The later ones read only values and the marks
 # made while reading cells, so a forked process can run them beside the earlier ones.
 # check_consent is an earlier one because it reads marks of check_references (an
-# unknown contact in Share with). check_loops reads only values and reading marks too,
-# and runs with the earlier ones so the two processes take about the same time. Each
-# check adds problems with codes of its own, so the order in which they run leaves
-# the sorted problems unchanged.
+# unknown contact in Share with). check_map_consistency could be a later one, and runs
+# with the earlier ones so the two processes take about the same time. Each check adds
+# problems with codes of its own, so the order in which they run leaves the sorted
+# problems unchanged.
 EARLIER_CHECKS = (check_workbook_open, check_duplicate_ids, check_duplicate_map_rows, check_references,
-                  check_conditional_values, check_consent, check_loops)
-LATER_CHECKS = (check_future_moments, check_ranges, check_date_order, check_map_consistency)
+                  check_conditional_values, check_consent, check_map_consistency)
+LATER_CHECKS = (check_future_moments, check_ranges, check_date_order, check_loops)

@@ -122,7 +122,7 @@ def load(workbook: str, as_of: str | None, warn: bool = False, prepare_calendar:
     stderr, since commands other than ``check`` do not list problems.
     ``prepare_calendar`` is for commands that work out due items, and
     ``due_rules``, ``due_horizon`` and ``due_json`` for one that then calls
-    ``due_items`` (or ``due_items_with_json`` when ``due_json``) once (see
+    ``due_items`` (or ``due_json_lines`` when ``due_json``) once (see
     ``load_facility``). Reading a large workbook shows a progress
     bar on a terminal unless ``quiet``.
     """
@@ -368,7 +368,7 @@ def due(workbook: str, as_of: str | None, horizon: int | None, owner: str | None
     """
     from toolkit import report
     from toolkit.consent import items_for_owner
-    from toolkit.due import due_items, due_items_with_json
+    from toolkit.due import due_items, due_json_lines
 
     if output_format in ("xlsx", "ics") and not output:
         raise click.UsageError(f"--format {output_format} writes a file: give its name with -o/--output.")
@@ -379,13 +379,13 @@ def due(workbook: str, as_of: str | None, horizon: int | None, owner: str | None
     json_lines = output_format == "json" and not owner
     facility = load(workbook, as_of, warn=True, prepare_calendar=True, quiet=quiet, due_rules=True,
                     due_horizon=horizon, due_json=json_lines)
-    item_lines = None
+    items = item_lines = None
     try:
         facility.require_sheets()
         if horizon is None:
             horizon = int(facility.settings.number("Due soon horizon (days)"))
         if json_lines:
-            items, item_lines = due_items_with_json(facility, horizon)
+            item_lines = due_json_lines(facility, horizon)
         else:
             items = due_items(facility, horizon)
     finally:
@@ -399,8 +399,10 @@ def due(workbook: str, as_of: str | None, horizon: int | None, owner: str | None
     owner_names = {record.get("Contact ID"): record.get("Name") or "" for record in facility.contacts
                    if record.get("Contact ID")}
     if output_format == "json":
+        if item_lines is None:
+            item_lines = report.item_json_lines(items)
         emit(report.due_json_chunks(name, settings.facility_name, facility.as_of, settings.timezone_name, horizon,
-                                    items, item_lines),
+                                    item_lines),
              output)
     elif output_format == "xlsx":
         from toolkit.spreadsheets import write_due_report

@@ -579,19 +579,40 @@ class DueRules:
 
     # Status ------------------------------------------------------------------
 
-    def items(self, horizon_days: int, json_lines: bool = False) -> tuple[list[DueItem], list[str] | None]:
-        """Return the due items within the horizon, sorted, and with ``json_lines`` each item's JSON line.
+    def items(self, horizon_days: int) -> list[DueItem]:
+        """Return the due items within the horizon, sorted."""
+        found = self._found(horizon_days, json_lines=False)
+        items = list(itertools.chain.from_iterable(found[rule][0] for rule in RULE_ORDER))
+        keys = list(itertools.chain.from_iterable(found[rule][1] for rule in RULE_ORDER))
+        return list(map(items.__getitem__, sorted(range(len(items)), key=keys.__getitem__)))
+
+    def json_lines(self, horizon_days: int) -> list[str]:
+        """Return the line of the JSON report (see report.item_json_lines) of each due item, sorted as ``items``."""
+        found = self._found(horizon_days, json_lines=True)
+        lines = []
+        keys = []
+        for rule in RULE_ORDER:
+            rule_items, rule_keys, rule_lines = found[rule]
+            lines.extend(_json_lines(rule_items) if rule_lines is None else rule_lines)
+            keys.extend(rule_keys)
+        return list(map(lines.__getitem__, sorted(range(len(lines)), key=keys.__getitem__)))
+
+    def _found(self, horizon_days: int, json_lines: bool) -> dict[str, tuple[list[DueItem] | None, list[int],
+                                                                            list[str] | None]]:
+        """Return each rule's items within the horizon, unsorted, their sort keys, and with ``json_lines`` their lines.
 
         For a large workbook, a forked process works out the rules of
-        FORKED_RULES while this one works out the others (see toolkit.forked),
-        and writes its items' JSON lines too. Each item comes with its sort
-        key (see ``rule_items``), and the items of each rule are joined in
-        RULE_ORDER before one stable sort, so the result is the same either way.
+        FORKED_RULES while this one works out the others (see toolkit.forked).
+        With ``json_lines`` it sends its items' lines of the JSON report and
+        their sort keys only (the items are then None), and this process
+        writes the lines of its own items. Each item comes with its sort key
+        (see ``rule_items``), and callers join the rules in RULE_ORDER before
+        one stable sort, so the result is the same either way.
         """
         forked, self.facility.forked = self.facility.forked, None
         if forked is None and worth_sharing(self.facility):
             forked = start_forked(lambda: [forked_rules(self.facility, horizon_days, json_lines)])
-        found: dict[str, tuple[list, list[int], list[str] | None]] = {}
+        found: dict[str, tuple[list[DueItem] | None, list[int], list[str] | None]] = {}
         try:
             for rule in RULE_ORDER:
                 if forked is None or rule not in FORKED_RULES:
@@ -599,8 +620,9 @@ class DueRules:
                     found[rule] = items, keys, _json_lines(items) if json_lines else None
             if forked is not None:
                 horizon, sent = forked.take()
-                if horizon == horizon_days:  # the forked process was started for this horizon
-                    found.update((rule, (list(map(DueItem._make, items)), keys, lines))
+                # Sent for this horizon, and with JSON lines exactly when they were requested (see forked_rules).
+                if horizon == horizon_days and all((lines is not None) == json_lines for _, _, lines in sent.values()):
+                    found.update((rule, (None if items is None else list(map(DueItem._make, items)), keys, lines))
                                  for rule, (items, keys, lines) in sent.items())
         except EOFError:  # the forked process stopped early
             pass
@@ -611,16 +633,7 @@ class DueRules:
             if rule not in found:  # the forked process stopped early
                 items, keys = self.rule_items(rule, horizon_days)
                 found[rule] = items, keys, None
-        items = list(itertools.chain.from_iterable(found[rule][0] for rule in RULE_ORDER))
-        keys = list(itertools.chain.from_iterable(found[rule][1] for rule in RULE_ORDER))
-        order = sorted(range(len(items)), key=keys.__getitem__)
-        if not json_lines:
-            return list(map(items.__getitem__, order)), None
-        for rule in RULE_ORDER:
-            if found[rule][2] is None:  # worked out without JSON lines, here or by the forked process
-                found[rule] = found[rule][0], found[rule][1], _json_lines(found[rule][0])
-        lines = list(itertools.chain.from_iterable(found[rule][2] for rule in RULE_ORDER))
-        return list(map(items.__getitem__, order)), list(map(lines.__getitem__, order))
+        return found
 
     def resident_ranks(self) -> dict[str, int]:
         """Return the place of each resident ID in natural order; IDs equal in that order share a place."""
@@ -689,15 +702,15 @@ def _json_lines(items: list[DueItem]) -> list[str]:
     return list(item_json_lines(items))
 
 
-def forked_rules(facility: Facility, horizon_days: int | None,
-                 json_lines: bool = False) -> tuple[int, dict[str, tuple[list[tuple], list[int], list[str] | None]]]:
+def forked_rules(facility: Facility, horizon_days: int | None, json_lines: bool = False
+                 ) -> tuple[int, dict[str, tuple[list[tuple] | None, list[int], list[str] | None]]]:
     """Work out the rules of FORKED_RULES, in a forked process: return the horizon and each rule's findings.
 
     ``horizon_days`` None means the Due soon horizon setting. A rule's
     findings are its items as plain tuples, which pickle in less than half the
-    time of named tuples, and their sort keys. With ``json_lines`` they also
-    include the items' lines of the JSON report, so the other process does not
-    write them.
+    time of named tuples, and their sort keys. With ``json_lines`` they are
+    the items' lines of the JSON report instead of the items, and the keys:
+    a JSON report needs nothing else, and lines cost less to send.
     """
     if horizon_days is None:
         horizon_days = int(facility.settings.number("Due soon horizon (days)"))
@@ -705,7 +718,10 @@ def forked_rules(facility: Facility, horizon_days: int | None,
     found = {}
     for rule in FORKED_RULES:
         items, keys = rules.rule_items(rule, horizon_days)
-        found[rule] = list(map(tuple, items)), keys, _json_lines(items) if json_lines else None
+        if json_lines:
+            found[rule] = None, keys, _json_lines(items)
+        else:
+            found[rule] = list(map(tuple, items)), keys, None
     return horizon_days, found
 
 
@@ -713,7 +729,7 @@ def forked_rules(facility: Facility, horizon_days: int | None,
 RULE_ORDER = ("resident_rules", "map_rules", "escalation_rules", "risk_rules", "falls_cluster_rule")
 # The rules a forked process works out for a large workbook: about half of the
 # time of all rules on the 1,000-resident benchmark workbook.
-FORKED_RULES = ("map_rules", "risk_rules")
+FORKED_RULES = ("map_rules", "risk_rules", "falls_cluster_rule")
 
 _STATUS_RANK = {OVERDUE: 0, UNSCHEDULED: 1, DUE_SOON: 2}
 _CODE_RANK = {code: rank for rank, code in enumerate(sorted(CODES))}
@@ -791,16 +807,16 @@ def due_items(facility: Facility, horizon_days: int | None = None) -> list[DueIt
     if horizon_days is None:
         horizon_days = int(facility.settings.number("Due soon horizon (days)"))
     with collector_paused():
-        return DueRules(facility).items(horizon_days)[0]
+        return DueRules(facility).items(horizon_days)
 
 
-def due_items_with_json(facility: Facility, horizon_days: int | None = None) -> tuple[list[DueItem], list[str]]:
-    """Return ``due_items`` and, for each item, its line of the JSON report (see report.item_json_lines).
+def due_json_lines(facility: Facility, horizon_days: int | None = None) -> list[str]:
+    """Return the line of the JSON report (see report.item_json_lines) of each of ``due_items``, in its order.
 
     For a large workbook, the forked process that works out part of the
-    rules writes those items' lines too, beside this process.
+    rules writes those items' lines, beside this process.
     """
     if horizon_days is None:
         horizon_days = int(facility.settings.number("Due soon horizon (days)"))
     with collector_paused():
-        return DueRules(facility).items(horizon_days, json_lines=True)
+        return DueRules(facility).json_lines(horizon_days)

@@ -877,8 +877,8 @@ def load_facility(
     the horizon ``due_horizon`` (None for the Due soon horizon setting), a
     large workbook's forked process works out part of the due rules right
     after its checks (see checks.run_checks). With ``due_json`` as well, for
-    a caller that calls ``due.due_items_with_json`` instead, that process also
-    writes its items' lines of the JSON report.
+    a caller that calls ``due.due_json_lines`` instead, that process sends
+    its items' lines of the JSON report instead of the items.
     """
     with collector_paused():
         return _load(path, as_of, prepare_calendar, progress, due_rules, due_horizon, due_json)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Iterable, Iterator
-from itertools import groupby
+from itertools import groupby, islice
 from json.encoder import encode_basestring as _quote
 from typing import TYPE_CHECKING
 
@@ -99,17 +99,16 @@ def due_text(workbook: str, facility: str, as_of: dt.datetime, horizon_days: int
 def due_json(workbook: str, facility: str, as_of: dt.datetime, timezone: str, horizon_days: int,
              items: list[DueItem]) -> str:
     """Return the due report as JSON: workbook, facility, as_of, timezone, horizon_days and items."""
-    return "".join(due_json_chunks(workbook, facility, as_of, timezone, horizon_days, items))
+    return "".join(due_json_chunks(workbook, facility, as_of, timezone, horizon_days, item_json_lines(items)))
 
 
 def due_json_chunks(workbook: str, facility: str, as_of: dt.datetime, timezone: str, horizon_days: int,
-                    items: list[DueItem], item_lines: list[str] | None = None):
+                    item_lines: Iterable[str]):
     """Yield the due report's JSON text piece by piece, one item at a time.
 
-    Each item is written on one line (see ``item_json_lines``), so tens of
+    ``item_lines`` are the items' lines, in order: ``item_json_lines`` of the
+    items, or ``due.due_json_lines``. Each item is one line, so tens of
     thousands of items never sit in memory as dicts and text at once.
-    ``item_lines`` are those lines when they were written beforehand, one per
-    item, as ``due.due_items_with_json`` gives them.
     """
     header = {
         "workbook": workbook,
@@ -119,15 +118,18 @@ def due_json_chunks(workbook: str, facility: str, as_of: dt.datetime, timezone: 
         "horizon_days": horizon_days,
     }
     opening = json.dumps(header, indent=2, ensure_ascii=False)[:-2]  # drop the closing "\n}"
-    if not items:
-        yield opening + ',\n  "items": []\n}\n'
-        return
-    yield opening + ',\n  "items": [\n'
-    last = len(items) - 1
-    lines = item_json_lines(items) if item_lines is None else item_lines
-    for position, line in enumerate(lines):
-        yield "    " + line + (",\n" if position < last else "\n")
-    yield "  ]\n}\n"
+    yield opening + ',\n  "items": ['
+    # Lines are joined a block at a time: one piece per line took longer than writing them.
+    lines = iter(item_lines)
+    separator = "\n    "  # before the first item, then a comma before each of the others
+    while block := list(islice(lines, _JSON_BLOCK)):
+        yield separator + ",\n    ".join(block)
+        separator = ",\n    "
+    # "]" follows "[" directly when there is no item.
+    yield ("]" if separator == "\n    " else "\n  ]") + "\n}\n"
+
+
+_JSON_BLOCK = 2000
 
 
 def item_json_lines(items: Iterable[DueItem]) -> Iterator[str]:
