@@ -151,3 +151,15 @@ def test_named_pipe_rejected_without_waiting(tmp_path):
     result = handoff("due", str(fifo), "--as-of", AS_OF)
     assert result.returncode == 2
     assert "facility.xlsx: is not a file on disk but a pipe or device" in result.stderr
+
+
+def test_modules_before_reading_stay_light():
+    # Everything imported before the workbook starts being read delays the whole command.
+    script = (
+        "import sys\n"
+        "import toolkit.start, toolkit.workbook, toolkit.sheet_names\n"
+        "print(sorted(m for m in ('typing', 'dataclasses', 'pickle', 'click', 'toolkit.schema') if m in sys.modules))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -550,3 +550,12 @@ def test_sheet_without_rows_is_present(make_workbook):
     assert len(facility.tables["Authorization Map"]) == 0
     assert facility.tables["Escalations"].present
     assert facility.missing_required_sheets == []
+
+
+def test_sheet_names_match_schema():
+    from toolkit import schema, sheet_names
+
+    assert tuple(sheet.name for sheet in schema.SHEETS) == sheet_names.NAMES
+    assert [sheet_names.reading_order(name) for name in sheet_names.NAMES] == [1, 1, 1, 1, 1, 1, 1, 0, 1]
+    assert sheet_names.reading_order(" risk  register ") == 1
+    assert sheet_names.reading_order("Instructions") is None

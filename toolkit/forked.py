@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import functools
 import os
-import pickle
 import signal
 import struct
 import sys
@@ -116,6 +115,8 @@ class Forked:
 
         On EOFError the child is reaped, and any values still to come are lost.
         """
+        import pickle  # here and below rather than at the top: see _frame
+
         if self.pipe.closed:
             raise EOFError
         try:
@@ -234,6 +235,10 @@ def _end_with_parent(parent: int) -> None:
 
 
 def _frame(value) -> bytes:
+    # Imported when first used: this module is imported before reading starts (see
+    # toolkit.start), and the scanning helper's results are read on another thread.
+    import pickle
+
     frame = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     return _FRAME_SIZE.pack(len(frame)) + frame
 
@@ -247,6 +252,8 @@ def _read_frame(pipe) -> object:
     frame = pipe.read(size)
     if len(frame) < size:
         raise EOFError
+    import pickle
+
     # The frames come from the process forked here, or its parent, which run this same code.
     return pickle.loads(frame)
 

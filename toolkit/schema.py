@@ -7,8 +7,10 @@ nowhere else.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
+
+from toolkit import sheet_names
+from toolkit.sheet_names import header_key, reading_order  # noqa: F401 - part of the schema's interface
 
 # Column types.
 ID = "id"
@@ -62,19 +64,6 @@ class Sheet:
         return self.columns_by_key[header_key(name)]
 
 
-_NON_ALPHANUMERIC = re.compile(r"[^0-9a-z]+")
-
-
-def header_key(text: str) -> str:
-    """Reduce a sheet or column name to the form used for matching.
-
-    Case, spaces (including non-breaking ones), punctuation and a trailing
-    required-column star are ignored, so "Resident ID", " resident  id " and
-    "Resident ID ★" all match.
-    """
-    return _NON_ALPHANUMERIC.sub("", str(text).casefold())
-
-
 CONTACT_ROLES = (
     "LTSS case manager", "Home health", "Primary care", "Behavioral health", "Pharmacy",
     "Therapy", "Equipment", "Transport", "Family", "Facility", "Other",
@@ -112,7 +101,7 @@ TRANSITION_TYPES = ("Admission", "Hospital return", "Rehab return", "Level-of-ca
 CONSENT_CHOICES = ("Yes", "Limited", "No")
 
 RESIDENTS = Sheet(
-    "Residents",
+    sheet_names.RESIDENTS,
     required=True,
     id_column="Resident ID",
     purpose="One row per resident.",
@@ -137,7 +126,7 @@ RESIDENTS = Sheet(
 )
 
 CONTACTS = Sheet(
-    "Contacts",
+    sheet_names.CONTACTS,
     required=True,
     id_column="Contact ID",
     purpose="Everyone the facility works with: case managers, agencies, clinicians, family.",
@@ -154,7 +143,7 @@ CONTACTS = Sheet(
 )
 
 AUTHORIZATION_MAP = Sheet(
-    "Authorization Map",
+    sheet_names.AUTHORIZATION_MAP,
     required=True,
     purpose="One row per resident per support domain: who delivers it, through which route, "
             "and whether it is really in place.",
@@ -184,7 +173,7 @@ AUTHORIZATION_MAP = Sheet(
 )
 
 ESCALATIONS = Sheet(
-    "Escalations",
+    sheet_names.ESCALATIONS,
     id_column="Escalation ID",
     purpose="The closed-loop escalation log: one row per urgent change.",
     columns=(
@@ -211,7 +200,7 @@ ESCALATIONS = Sheet(
 )
 
 RISK_REGISTER = Sheet(
-    "Risk Register",
+    sheet_names.RISK_REGISTER,
     id_column="Risk ID",
     purpose="Cross-partner risks for residents with complex risk.",
     columns=(
@@ -233,7 +222,7 @@ RISK_REGISTER = Sheet(
 )
 
 INCIDENTS = Sheet(
-    "Incidents",
+    sheet_names.INCIDENTS,
     id_column="Incident ID",
     purpose="Falls, medication errors and other incidents.",
     columns=(
@@ -247,7 +236,7 @@ INCIDENTS = Sheet(
 )
 
 CHECK_INS = Sheet(
-    "Check-ins",
+    sheet_names.CHECK_INS,
     purpose="Weekly check-ins held with partners, one row per resident discussed.",
     columns=(
         Column("Held on", DATE, required=True, width=13),
@@ -258,13 +247,13 @@ CHECK_INS = Sheet(
 )
 
 SETTINGS = Sheet(
-    "Settings",
+    sheet_names.SETTINGS,
     purpose="Facility settings. A blank value takes its default.",
     columns=(Column("Setting", TEXT, required=True, width=44), Column("Value", TEXT, required=True, width=22)),
 )
 
 STANDARDS = Sheet(
-    "Standards",
+    sheet_names.STANDARDS,
     purpose="Response-time standards for escalations, in hours, by category.",
     columns=(
         Column("Category", CHOICE, required=True, choices=ESCALATION_CATEGORIES, width=26),
@@ -277,17 +266,6 @@ SHEETS: tuple[Sheet, ...] = (
     SETTINGS, STANDARDS,
 )
 SHEETS_BY_KEY = {header_key(s.name): s for s in SHEETS}
-
-
-def reading_order(sheet_name: str) -> int | None:
-    """Rank a sheet for reading: Settings first (dates depend on it), then every other known sheet.
-
-    Sheets the toolkit does not know are not read (None).
-    """
-    declared = SHEETS_BY_KEY.get(header_key(sheet_name))
-    if declared is None:
-        return None
-    return 0 if declared is SETTINGS else 1
 
 
 @dataclass(frozen=True)

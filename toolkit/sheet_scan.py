@@ -19,12 +19,12 @@ it itself. Both ways give the same result.
 from __future__ import annotations
 
 import array
+import collections
 import re
 import threading
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NamedTuple
 
 from toolkit.errors import WorkbookUnreadable
 from toolkit.forked import Forked
@@ -36,16 +36,22 @@ from toolkit.xml_search import found, use_re2
 # Below this much sheet XML, forking a helper costs more than it saves.
 HELPER_MIN_BYTES = 1024**2
 
-class SheetScan(NamedTuple):
-    """The findings of one sheet's scan."""
+class SheetScan(collections.namedtuple("SheetScan", ["formulas_without_result", "date_only_cells", "data"])):
+    """The findings of one sheet's scan.
 
-    # The 0-based (row, column) of each formula cell with no saved result.
+    ``formulas_without_result`` is the 0-based (row, column) of each formula
+    cell with no saved result. ``date_only_cells`` is the 0-based row and
+    column of each cell with a date-only number format, as alternating
+    numbers, or None when the scan ran here and kept ``data`` (the sheet's
+    XML) instead, or when the helper did not look for the cells (see
+    may_hold_times). A collections.namedtuple rather than a typing.NamedTuple:
+    this module is imported before reading starts, and typing took 3 ms.
+    """
+
+    __slots__ = ()
+
     formulas_without_result: set[tuple[int, int]]
-    # The 0-based row and column of each cell with a date-only number format, as
-    # alternating numbers. None when the scan ran here and kept ``data`` instead, or
-    # when the helper did not look for the cells (see may_hold_times).
     date_only_cells: Sequence[int] | None
-    # The sheet's XML, kept when the scan ran in this process.
     data: bytes | None
 
 

@@ -20,7 +20,6 @@ import threading
 import zipfile
 import zlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from xml.etree import ElementTree
 
@@ -95,17 +94,22 @@ class SheetGrids(Mapping):
         return self._result(name)[1]
 
 
-@dataclass
 class RawWorkbook:
-    """The sheets of one workbook file, each a list of rows of cell values from A1."""
+    """The sheets of one workbook file, each a list of rows of cell values from A1.
 
-    path: Path
-    sheets: Mapping[str, list[list]]
-    lock_file: Path | None
-    # Per sheet, the 0-based (row, column) of each formula cell with no saved result.
-    unsaved_formulas: dict[str, set[tuple[int, int]]] = field(default_factory=dict)
-    # True when serial day numbers count from 1904-01-01 instead of 1899-12-30.
-    date1904: bool = False
+    A plain class rather than a dataclass: this module is imported before
+    reading starts (see toolkit.start), and importing dataclasses took 7 ms.
+    """
+
+    def __init__(self, path: Path, sheets: Mapping[str, list[list]], lock_file: Path | None,
+                 unsaved_formulas: dict[str, set[tuple[int, int]]] | None = None, date1904: bool = False):
+        self.path = path
+        self.sheets = sheets
+        self.lock_file = lock_file
+        # Per sheet, the 0-based (row, column) of each formula cell with no saved result.
+        self.unsaved_formulas = {} if unsaved_formulas is None else unsaved_formulas
+        # True when serial day numbers count from 1904-01-01 instead of 1899-12-30.
+        self.date1904 = date1904
 
     def formulas_without_result(self, name: str) -> set[tuple[int, int]]:
         if isinstance(self.sheets, SheetGrids):
@@ -378,7 +382,7 @@ def start_early(path: str) -> None:
     A file that cannot be read is left alone here: the command reads it
     again and reports the problem the usual way.
     """
-    from toolkit.schema import reading_order
+    from toolkit.sheet_names import reading_order
 
     try:
         _early[path] = read_workbook(path, first=reading_order)

@@ -21,7 +21,7 @@ import re
 import struct
 import zipfile
 from pathlib import Path
-from typing import BinaryIO
+from io import BufferedReader
 from xml.etree import ElementTree
 
 from toolkit.errors import WorkbookUnreadable
@@ -92,7 +92,7 @@ def _is_xml_part(name: str) -> bool:
     return name.endswith((".xml", ".rels"))
 
 
-def check_package(path: Path, archive: zipfile.ZipFile, handle: BinaryIO) -> dict[str, zipfile.ZipInfo]:
+def check_package(path: Path, archive: zipfile.ZipFile, handle: BufferedReader) -> dict[str, zipfile.ZipInfo]:
     """Raise WorkbookUnreadable when reading the package would not stay bounded.
 
     ``archive`` is the open zip file and ``handle`` the same file opened for
@@ -135,7 +135,7 @@ def unpack_sheet(path: Path, info: zipfile.ZipInfo, sheet_name: str) -> bytes | 
     return data
 
 
-def _unpack(path: Path, handle: BinaryIO, info: zipfile.ZipInfo) -> bytes | bytearray:
+def _unpack(path: Path, handle: BufferedReader, info: zipfile.ZipInfo) -> bytes | bytearray:
     """Return a part's contents, unpacking at most its declared size plus one byte.
 
     Raises WorkbookUnreadable when the data unpacks to more than the zip
@@ -167,7 +167,7 @@ def _unpack(path: Path, handle: BinaryIO, info: zipfile.ZipInfo) -> bytes | byte
     return data
 
 
-def _inflate(handle: BinaryIO, compressed_size: int, limit: int) -> bytes:
+def _inflate(handle: BufferedReader, compressed_size: int, limit: int) -> bytes:
     """Inflate raw deflate data from ``handle``, stopping once ``limit`` bytes are out.
 
     The data is read and inflated in one call each, because zlib releases the
@@ -181,7 +181,7 @@ def _inflate(handle: BinaryIO, compressed_size: int, limit: int) -> bytes:
         return b""  # the caller reports the part as incomplete or corrupt
 
 
-def _sheet_names_by_part(path: Path, archive: zipfile.ZipFile, handle: BinaryIO) -> dict[str, str]:
+def _sheet_names_by_part(path: Path, archive: zipfile.ZipFile, handle: BufferedReader) -> dict[str, str]:
     """Return the sheet name of each worksheet part, by part name.
 
     The workbook part and its relationships are small, but they are unpacked
