@@ -20,6 +20,8 @@ from toolkit.cli import main
 
 AS_OF = dt.datetime(2026, 12, 4, 9, 0)
 AS_OF_TEXT = "2026-12-04T09:00"
+SAMPLE = Path(__file__).parent.parent / "samples" / "facility.xlsx"
+DATA = Path(__file__).parent / "data"
 
 
 def found(problems, code):
@@ -1287,3 +1289,37 @@ def test_resident_name_in_message_withheld(make_workbook):
         assert "kessler" not in problem.message.casefold()
         assert "Bruno" not in problem.message
     assert sorted(p.value for p in quoted) == ["Bruno Sample", "dorothy KESSLER"]  # outer and double spaces cleaned
+
+
+@pytest.mark.parametrize("workbook", [SAMPLE, *sorted(DATA.glob("*.xlsx"))], ids=lambda path: path.name)
+def test_ids_found_while_reading_match_rows(workbook):
+    # The reference and duplicate-ID checks match the IDs found while the cells were read,
+    # so those must be the values of the table's rows.
+    facility = load_facility(workbook, AS_OF)
+    for table in facility.tables.values():
+        for column, found in table.ids_found.items():
+            if table.sheet.column(column).type == schema.LIST:
+                in_rows = {identifier for record in table for identifier in record.get(column) or ()}
+            else:
+                in_rows = {record.get(column) for record in table} - {None}
+            assert found == in_rows, (table.name, column)
+        if table.sheet.id_column in table.columns and table.records:
+            filled = sum(1 for record in table if record.get(table.sheet.id_column) is not None)
+            assert table.ids_filled == filled, table.name
+
+
+def test_ids_across_blank_rows_and_lists(make_workbook):
+    path = make_workbook(
+        escalations=[{"Escalation ID": "E1", "Resident ID": "R1", "Category": "Other", "Contacted": "CM1",
+                      "Opened at": "2026-12-01 10:00"},
+                     {},
+                     {"Escalation ID": " e1 ", "Resident ID": "R1", "Category": "Other", "Contacted": "CM9",
+                      "Opened at": "2026-12-01 11:00"}],
+        check_ins=[{"Held on": "2026-12-01", "Resident ID": "R1", "Attendees": "CM1, CM8"}],
+    )
+    problems = load_facility(path, AS_OF).problems
+    found = {(problem.code, problem.sheet, problem.column, problem.value) for problem in problems
+             if problem.code in ("ID-DUPLICATE", "REF-UNKNOWN")}
+    assert ("ID-DUPLICATE", "Escalations", "Escalation ID", "e1") in found
+    assert ("REF-UNKNOWN", "Escalations", "Contacted", "CM9") in found
+    assert ("REF-UNKNOWN", "Check-ins", "Attendees", "CM8") in found

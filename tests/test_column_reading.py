@@ -22,7 +22,7 @@ AS_OF = dt.datetime(2026, 12, 4, 9, 0)
 def read(sheet: schema.Sheet, column_name: str, cells: tuple) -> tuple[list, list]:
     """Return the parsed values of ``cells`` and the (offset, codes) of each cell with problems."""
     reader = _Reader(Table(sheet=sheet, name=sheet.name), day_first=False, problems=[])
-    parsed, flagged = _read_column(reader, sheet.column(column_name), cells)
+    parsed, flagged, _ = _read_column(reader, sheet.column(column_name), cells)
     return list(parsed), [(offset, [problem[0] for problem in outcome.problems]) for offset, outcome in flagged]
 
 

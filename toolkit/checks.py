@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from itertools import chain, repeat
 
 from toolkit import schema, values
 from toolkit.facility import Facility, Record, worth_sharing
@@ -166,10 +165,9 @@ def check_duplicate_ids(facility: Facility) -> None:
         id_column = table.sheet.id_column
         if id_column is None or id_column not in table.columns:
             continue
-        identifiers = list(map(dict.get, table.records, repeat(id_column)))
-        filled = len(identifiers) - identifiers.count(None)
-        distinct = set(identifiers)
-        distinct.discard(None)
+        # Counted while the cells were read: a sheet with no rows below its header has neither.
+        distinct = table.ids_found.get(id_column, set())
+        filled = table.ids_filled or 0
         if len(distinct) == filled and len(values.id_keys(distinct)) == filled:
             continue  # every ID is used once, the usual case
         first_rows: dict[str, Record] = {}
@@ -236,15 +234,9 @@ def check_references(facility: Facility) -> None:
         if target_missing or column_name not in table.columns:
             continue
         known = indexes[target]
-        # The distinct IDs of the column are matched first, and its rows are walked
-        # only when one of them is unknown.
-        column_values = map(dict.get, table.records, repeat(column_name))
-        if table.sheet.column(column_name).type == schema.LIST:
-            typed = set(chain.from_iterable(filter(None, column_values)))
-        else:
-            typed = set(column_values)
-            typed.discard(None)
-        if values.id_keys(typed) <= known.keys():
+        # The distinct IDs of the column, found while its cells were read, are matched
+        # first, and its rows are walked only when one of them is unknown.
+        if values.id_keys(table.ids_found.get(column_name, ())) <= known.keys():
             continue
         # IDs repeat from row to row, so each one as typed is matched, and its advice found, once.
         found: dict[str, bool] = {}

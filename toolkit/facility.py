@@ -27,6 +27,7 @@ from toolkit.errors import RequiredSheetMissing
 from toolkit.forked import Forked
 from toolkit.problems import ERROR, WARNING, Problem, column_letter
 from toolkit.progress import ProgressCallback, no_progress
+from toolkit.sheet_names import reading_order
 from toolkit.workbook import RawWorkbook, read_workbook, take_early
 
 HEADER_SEARCH_ROWS = 10
@@ -146,6 +147,11 @@ class Table:
     # blank rows included, and the Excel row number of that first row.
     raw_columns: list[tuple] = field(default_factory=list)
     first_row: int = 0
+    # The distinct values, None left out, of each ID column that refers to a sheet (the IDs of
+    # a list column), and of the sheet's own ID column, found while reading the cells.
+    ids_found: dict[str, set[str]] = field(default_factory=dict)
+    # How many rows have a value in the sheet's own ID column, when it was read.
+    ids_filled: int | None = None
 
     def cell(self, column: str, row: int) -> str:
         index = self.columns.get(column)
@@ -534,8 +540,13 @@ _NUMERIC_TYPES = frozenset({bool, int, float})
 _TEXT_ONLY = frozenset({str})
 
 
-def _read_column(reader: _Reader, column: schema.Column, cells: tuple) -> tuple[tuple | list, list]:
-    """Return a column's parsed values, and the offset and outcome of each cell that has problems.
+def _read_column(reader: _Reader, column: schema.Column, cells: tuple,
+                 ids: bool = False) -> tuple[tuple | list, list, set | None]:
+    """Return a column's parsed values, the offset and outcome of each cell that has problems, and its IDs.
+
+    With ``ids``, for an ID or list column, the third value is the set of
+    distinct values the column contains (for a list column, the IDs in its
+    lists), None left out. Otherwise it is None.
 
     Each distinct value is read once and its outcome reused for every cell
     holding the same value (choices, IDs and dates repeat a great deal). The
@@ -553,7 +564,7 @@ def _read_column(reader: _Reader, column: schema.Column, cells: tuple) -> tuple[
     if as_read:
         types = set(map(type, cells))
         if types <= as_read:
-            return cells, []
+            return cells, [], None
     else:
         distinct = set(cells)
         types = set(map(type, distinct))
@@ -587,16 +598,21 @@ def _read_column(reader: _Reader, column: schema.Column, cells: tuple) -> tuple[
             memo[key] = result = outcome(column, value)
             parsed_of[key] = result.parsed
     flagged = {key for key, result in memo.items() if result.problems}
+    found_ids = None
+    if ids:
+        found_ids = (set(itertools.chain.from_iterable(filter(None, parsed_of.values())))
+                     if column.type is schema.LIST else set(parsed_of.values()))
+        found_ids.discard(None)
     # Every cell read as itself (str.strip returns the same text when it strips nothing).
     # Cells equal as values but of different types (1 and 1.0) would be read alike, so
     # repeated values qualify only when they are all texts.
     if (not flagged and values_of is None and (all_different or types <= _TEXT_ONLY)
             and all(map(operator.is_, parsed_of, parsed_of.values()))):
-        return cells, []
+        return cells, [], found_ids
     parsed = list(map(parsed_of.__getitem__, keys))
     if not flagged:
-        return parsed, []
-    return parsed, [(offset, memo[key]) for offset, key in enumerate(keys) if key in flagged]
+        return parsed, [], found_ids
+    return parsed, [(offset, memo[key]) for offset, key in enumerate(keys) if key in flagged], found_ids
 
 
 _LONGEST_PLACEHOLDER = max(map(len, values.PLACEHOLDERS))
@@ -670,10 +686,18 @@ def _read_rows(reader: _Reader, grid: list[list], first_row: int, unsaved_formul
 
     parsed_columns = []
     flagged_columns = []
+    id_column = table.sheet.id_column
     for name, cells in zip(names, raw_columns):
-        parsed, flagged = _read_column(reader, table.sheet.column(name), cells)
+        column = table.sheet.column(name)
+        # The reference and duplicate-ID checks match these IDs instead of visiting every row.
+        parsed, flagged, found_ids = _read_column(reader, column, cells, ids=bool(column.ref) or name == id_column)
         parsed_columns.append(parsed)
         flagged_columns.append(flagged)
+        if found_ids is not None:
+            table.ids_found[name] = found_ids
+        if name == id_column:
+            # A blank row's ID is None, like a blank ID, and blank rows get no record.
+            table.ids_filled = len(parsed) - parsed.count(None)
 
     count = len(rows)
     blank = _blank_rows(raw_columns)
@@ -898,7 +922,7 @@ def _load(path: str | Path | RawWorkbook, as_of: dt.datetime | dt.date | None, p
         raw = path
     else:
         # Started by toolkit.start for check and due, or read here.
-        raw = take_early(path) or read_workbook(path, first=schema.reading_order)
+        raw = take_early(path) or read_workbook(path, first=reading_order)
     problems: list[Problem] = []
     found, sheet_problems = _find_sheets(raw)
     problems.extend(sheet_problems)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from toolkit import sheet_names
-from toolkit.sheet_names import header_key, reading_order  # noqa: F401 - part of the schema's interface
+from toolkit.sheet_names import header_key  # noqa: F401 - part of the schema's interface
 
 # Column types.
 ID = "id"

@@ -42,10 +42,11 @@ class SheetScan(collections.namedtuple("SheetScan", ["formulas_without_result", 
     ``formulas_without_result`` is the 0-based (row, column) of each formula
     cell with no saved result. ``date_only_cells`` is the 0-based row and
     column of each cell with a date-only number format, as alternating
-    numbers, or None when the scan ran here and kept ``data`` (the sheet's
-    XML) instead, or when the helper did not look for the cells (see
-    may_hold_times). A collections.namedtuple rather than a typing.NamedTuple:
-    this module is imported before reading starts, and typing took 3 ms.
+    numbers. It is None when the scan ran here and kept ``data`` (the sheet's
+    XML) instead, and when the helper did not look for the cells (see
+    may_hold_times). The class is a collections.namedtuple rather than a
+    typing.NamedTuple because this module is imported before reading starts,
+    and importing typing took 3 ms.
     """
 
     __slots__ = ()
