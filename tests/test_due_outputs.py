@@ -335,3 +335,4 @@ def test_due_without_calendar_thread(make_workbook, monkeypatch):
     result = run_cli("due", path, "--as-of", AS_OF, "--format", "json")
     assert result.exit_code == 0
     assert result.output == expected.output
+
