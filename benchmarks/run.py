@@ -13,7 +13,7 @@ and records the peak memory (maximum resident set size) of each process. It
 prints every ratio and, with ``--write``, replaces the results section of
 docs/performance.md with a table and the machine it ran on.
 
-    python benchmarks/run.py --sizes 100 1000 5000 --rounds 3 --write
+    python benchmarks/run.py --sizes 100 1000 5000 --rounds 5 --write
 """
 
 from __future__ import annotations
@@ -164,7 +164,7 @@ def machine() -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 5000])
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--documents-size", type=int, default=1000,
                         help="workbook size whose residents get one-pagers (default 1000)")
     parser.add_argument("--write", action="store_true", help="write the table into docs/performance.md")
