@@ -660,6 +660,8 @@ class DueRules:
         keys = []
         keep = found.append
         keep_key = keys.append
+        new_tuple = tuple.__new__
+        status_ranks, code_ranks = _STATUS_RANK, _CODE_RANK
         # Many candidates share a due moment (the end of a day), so each is converted once. Moments
         # in a zone's repeated hour compare equal with either fold, so the fold is part of the key.
         ahead_of: dict[tuple[dt.datetime, int], int] = {}
@@ -683,9 +685,12 @@ class DueRules:
                         continue
                     status = DUE_SOON
             resident_id = resident.get("Resident ID")
-            # Positional, in the order of DueItem's fields, because keywords cost more on each item.
-            keep(DueItem(code, status, resident_id, record.table.name, record.row, ref, due_at, owner, summary))
-            keep_key(_sort_key(_STATUS_RANK[status], ahead, ranks[resident_id], _CODE_RANK[code], record.row))
+            row = record.row
+            # Made as tuple.__new__ makes them, and the key as _sort_key packs it, written out: a
+            # named tuple's own constructor and a function call cost more than the rest of the item.
+            keep(new_tuple(DueItem, (code, status, resident_id, record.table.name, row, ref, due_at, owner, summary)))
+            keep_key((((((status_ranks[status] << _AHEAD_BITS) | (ahead + _AHEAD_OFFSET)) << _RESIDENT_BITS)
+                       | ranks[resident_id]) << _CODE_BITS | code_ranks[code]) << _ROW_BITS | row)
         return found, keys
 
 
