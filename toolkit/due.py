@@ -584,7 +584,7 @@ class DueRules:
         found = self._found(horizon_days, json_lines=False)
         items = list(itertools.chain.from_iterable(found[rule][0] for rule in RULE_ORDER))
         keys = list(itertools.chain.from_iterable(found[rule][1] for rule in RULE_ORDER))
-        return list(map(items.__getitem__, sorted(range(len(items)), key=keys.__getitem__)))
+        return _in_key_order(items, keys)
 
     def json_lines(self, horizon_days: int) -> list[str]:
         """Return the line of the JSON report (see report.item_json_lines) of each due item, sorted as ``items``."""
@@ -595,7 +595,7 @@ class DueRules:
             rule_items, rule_keys, rule_lines = found[rule]
             lines.extend(_json_lines(rule_items) if rule_lines is None else rule_lines)
             keys.extend(rule_keys)
-        return list(map(lines.__getitem__, sorted(range(len(lines)), key=keys.__getitem__)))
+        return _in_key_order(lines, keys)
 
     def _found(self, horizon_days: int, json_lines: bool) -> dict[str, tuple[list[DueItem] | None, list[int],
                                                                             list[str] | None]]:
@@ -699,6 +699,11 @@ def _microseconds(span: dt.timedelta) -> int:
 
 
 _MICROSECOND = dt.timedelta(microseconds=1)
+
+
+def _in_key_order(values: list, keys: list[int]) -> list:
+    """Return ``values`` sorted by their sort keys (``keys[i]`` is that of ``values[i]``), equal keys in order."""
+    return list(map(values.__getitem__, sorted(range(len(keys)), key=keys.__getitem__)))
 
 
 def _json_lines(items: list[DueItem]) -> list[str]:
