@@ -12,7 +12,8 @@ RE2 releases the GIL while it searches. A thread that is inside it when
 Python shuts down is stopped in a way its C++ code cannot unwind, and the
 process aborts ("terminate called without an active exception"). So RE2 is
 used only in the forked helper of toolkit.sheet_scan, which ends with
-``os._exit`` and never shuts Python down; it turns RE2 on with ``use_re2``.
+``os._exit`` and never shuts Python down. The helper turns RE2 on with
+``use_re2``.
 Everywhere else, and where google-re2 is not installed (a platform with no
 wheel), re runs the same patterns and gives the same answers.
 
