@@ -35,7 +35,7 @@ def without_re2(monkeypatch):
 
 
 @given(st.lists(st.sampled_from(PIECES), max_size=40))
-def test_same_answer_as_re(pieces):
+def test_same_result_as_re(pieces):
     data = b"".join(pieces)
     for pattern in PATTERNS:
         assert xml_search.found(pattern, data) == (pattern.search(data) is not None), (pattern.pattern, data)
