@@ -216,9 +216,9 @@ def emit(text, output: str | None, json_text: bool = False) -> None:
     """Write a report (a string, or an iterable of string pieces) to ``output`` atomically, or to stdout.
 
     ``json_text`` is for JSON, which escapes every control character, so
-    it goes to stdout as it is. click.echo would search it for terminal
-    escape codes to remove when stdout is not a terminal, which took a
-    third of the time of writing a large JSON report.
+    click.echo is told not to search it for terminal escape codes to remove
+    (its ``color`` argument). Where stdout is not a terminal, that search
+    took about a quarter of the time of writing a large JSON report.
     """
     pieces = [text] if isinstance(text, str) else text
     if output:
@@ -228,7 +228,7 @@ def emit(text, output: str | None, json_text: bool = False) -> None:
             handle.writelines(pieces)
     else:
         # Joined a few thousand pieces at a time: one click.echo per piece took longer than making them.
-        write = sys.stdout.write if json_text and sys.stdout is not None else functools.partial(click.echo, nl=False)
+        write = functools.partial(click.echo, nl=False, color=True if json_text else None)
         batch: list[str] = []
         try:
             for piece in pieces:
