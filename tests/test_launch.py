@@ -163,3 +163,19 @@ def test_modules_before_reading_stay_light():
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_json_reports_on_ascii_stdout(make_workbook):
+    # click re-wraps a standard output whose encoding is ASCII, so non-ASCII text still comes out as UTF-8.
+    import os
+
+    path = make_workbook(settings={"Facility name": "Résidence Émeraude 東"})
+    environment = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    for command in ("check", "due"):
+        result = subprocess.run([sys.executable, "-m", "toolkit", command, str(path), "--as-of", AS_OF,
+                                 "--format", "json"], capture_output=True, timeout=120, env=environment)
+        assert result.returncode in (0, 1), result.stderr
+        assert b"Traceback" not in result.stderr
+        report = json.loads(result.stdout.decode("utf-8"))
+        if command == "due":
+            assert report["facility"] == "Résidence Émeraude 東"
