@@ -84,6 +84,26 @@ def test_far_cell_after_line_break_is_refused(make_workbook, tmp_path, space):
     assert "XFD2000" in message
 
 
+@pytest.mark.parametrize("row", ["1048577", "99999999999"])
+def test_row_past_limit_in_single_quotes_is_refused(make_workbook, tmp_path, row):
+    source = make_workbook()
+    part = sheet_part(source, "Contacts")
+    path = edited(source, tmp_path / "far-row.xlsx", part, "</sheetData>",
+                  f"<row r='{row}'><c r='A{row}' t='inlineStr'><is><t>x</t></is></c></row></sheetData>")
+    assert "beyond the last row Excel allows" in read_error(path)
+
+
+def test_far_cell_in_single_quotes_is_refused(make_workbook, tmp_path):
+    # XML lets attributes take single quotes. Column XFD by row 2,000 is 32.8 million cells.
+    source = make_workbook()
+    part = sheet_part(source, "Contacts")
+    path = edited(source, tmp_path / "far-cell.xlsx", part, "</sheetData>",
+                  "<row r='2000'><c r='XFD2000' t='inlineStr'><is><t>x</t></is></c></row></sheetData>")
+    message = read_error(path)
+    assert "values far outside its table" in message
+    assert "XFD2000" in message
+
+
 def test_last_excel_row_on_narrow_sheet_is_read(make_workbook, tmp_path):
     source = make_workbook()
     part = sheet_part(source, "Contacts")

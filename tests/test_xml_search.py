@@ -56,6 +56,8 @@ def test_re2_runs_the_search_where_installed():
     (b'<row r="999999">', False),
     (b'<c\nr="XFD5">', True),                 # attributes separated by a line break
     (b'<c\tr="AA5">', True),
+    (b"<c r='XFD5'>", True),                  # in single quotes
+    (b"<row r='1048577'>", True),
     (b'<mergeCell ref="AA1:AB2"/>', False),   # a range, not a cell reference
 ])
 def test_far_references_by_hand(xml, far, request):

@@ -76,7 +76,7 @@ _TEXT_RESULT = re.compile(rb'(?:^|\s)t="str"')
 _CELL_TAG_START = re.compile(rb"<(?:\w+:)?c\s")
 # The end of a formula: </f>, </x:f>, or a shared master's (see toolkit.xml_search).
 _FORMULA_END = re.compile(rb"f>")
-_CELL_REFERENCE = re.compile(rb'\sr="([A-Z]+)(\d+)"')
+_CELL_REFERENCE = re.compile(rb"""\sr=["']([A-Z]+)(\d+)["']""")
 
 
 def _column_index(letters: bytes) -> int:

@@ -65,14 +65,15 @@ _PACKAGE_RELATIONSHIP_NS = "{http://schemas.openxmlformats.org/package/2006/rela
 
 # A cell reference with a column of two or more letters (column AA or beyond), or
 # a row or cell reference with a row number of seven digits or more (row 1,000,000
-# or beyond), whatever white space comes before it. Another attribute ending in r
-# with such a value would be found too, and the cell-by-cell scan then decides.
-_FAR_REFERENCE = re.compile(rb'r="(?:[A-Z](?:[A-Z]|[0-9]{7})|[0-9]{7})')
+# or beyond), whatever white space comes before it and in either kind of quotes.
+# Another attribute ending in r with such a value would be found too, and the
+# cell-by-cell scan then decides.
+_FAR_REFERENCE = re.compile(rb"""r=["'](?:[A-Z](?:[A-Z]|[0-9]{7})|[0-9]{7})""")
 # A cell tag that is not empty: <c r="B7" s="2"> followed by a value, not </c>.
 _FILLED_CELL = re.compile(rb'<(?:\w+:)?c\s([^>]*?)(?<!/)>(?!\s*</(?:\w+:)?c>)')
-_REFERENCE = re.compile(rb'(?:^|\s)r="([A-Z]+)(\d+)"')
+_REFERENCE = re.compile(rb"""(?:^|\s)r=["']([A-Z]+)(\d+)["']""")
 # A row tag's number: <row r="1048576" ...>.
-_ROW_NUMBER = re.compile(rb'<(?:\w+:)?row\s[^>]*?\br="(\d+)"')
+_ROW_NUMBER = re.compile(rb"""<(?:\w+:)?row\s[^>]*?\br=["'](\d+)["']""")
 
 
 def _damaged(path: Path, detail: str) -> WorkbookUnreadable:
