@@ -15,7 +15,7 @@ used only in the forked helper of toolkit.sheet_scan, which ends with
 ``os._exit`` and never shuts Python down. The helper turns RE2 on with
 ``use_re2``.
 Everywhere else, and where google-re2 is not installed (a platform with no
-wheel), re runs the same patterns and gives the same answers.
+wheel), re runs the same patterns and finds the same results.
 
 Only the yes-or-no search uses RE2. Walking every match (``finditer``) stays
 with re, whose match objects cost less each. The patterns passed here avoid
